@@ -1,0 +1,208 @@
+/*
+ * Copyright (C) ngx_llm authors
+ *
+ * The provider adapter contract.  The OpenAI chat format is the hub;
+ * every provider answers four questions (ARCHITECTURE.md):
+ *
+ *   request   OpenAI request + deployment -> method, path, headers, body
+ *   response  provider JSON body -> OpenAI chat.completion JSON + usage
+ *   stream    provider bytes, in any split -> OpenAI chunk SSE events
+ *   error     provider status + body -> OpenAI error + client status
+ *
+ * Embeddings use the same entry points with call->endpoint set.
+ * Nothing here knows about nginx: buffers in, buffers out.
+ */
+
+#ifndef _LLM_ADAPTER_H_INCLUDED_
+#define _LLM_ADAPTER_H_INCLUDED_
+
+
+#include <time.h>
+#include <cjson/cJSON.h>
+
+#include "llm_buf.h"
+#include "llm_error.h"
+#include "llm_config.h"
+
+
+typedef enum {
+    LLM_ENDPOINT_CHAT = 0,
+    LLM_ENDPOINT_EMBEDDINGS
+} llm_endpoint_e;
+
+
+/* one client call, as seen by an adapter on one try */
+typedef struct {
+    llm_endpoint_e            endpoint;
+    const llm_deployment_t   *dep;
+    const cJSON              *req;          /* client body; never modified */
+    const char               *model_name;   /* as the client asked */
+    int                       stream;       /* req "stream": true */
+    int                       include_usage; /* stream_options.include_usage */
+    int                       drop_params;  /* effective drop_params */
+    char                      id[64];       /* "chatcmpl-..." for the reply */
+    long long                 created;      /* unix seconds for the reply */
+    time_t                    now;          /* for request signatures */
+} llm_call_t;
+
+
+typedef struct {
+    char    *name;
+    char    *value;
+} llm_header_t;
+
+
+#define LLM_MAX_HEADERS  16
+
+/*
+ * What to send upstream.  The glue adds Host, Content-Length,
+ * Content-Type: application/json, Accept-Encoding: identity and
+ * Connection; adapters add auth and provider headers.
+ */
+typedef struct {
+    const char    *method;                  /* static string, "POST" */
+    llm_buf_t      path;                    /* path and query, from '/' */
+    llm_header_t   headers[LLM_MAX_HEADERS];
+    size_t         nheaders;
+    const char    *accept;                  /* static, or NULL */
+    llm_buf_t      body;
+} llm_http_req_t;
+
+
+typedef struct {
+    long long   prompt_tokens;
+    long long   completion_tokens;
+    long long   total_tokens;
+    long long   cached_tokens;          /* cache reads, part of prompt */
+    long long   cache_write_tokens;
+    long long   reasoning_tokens;       /* part of completion */
+    int         present;                /* the provider reported usage */
+} llm_usage_t;
+
+
+typedef struct llm_adapter_s  llm_adapter_t;
+typedef struct llm_stream_s   llm_stream_t;
+
+
+/*
+ * The incremental translator.  Adapters append OpenAI SSE bytes to
+ * s->out through the llm_chunk_* helpers; the glue drains s->out.
+ */
+struct llm_stream_s {
+    const llm_adapter_t  *adapter;
+    const llm_call_t     *call;         /* outlives the stream */
+    llm_buf_t             out;          /* translated bytes not yet sent */
+    llm_usage_t           usage;
+    char                  finish_reason[32];
+    int                   ntools;       /* OpenAI tool-call indexes used */
+
+    unsigned              started:1;    /* the role chunk was emitted */
+    unsigned              content:1;    /* a content or tool delta was */
+    unsigned              finished:1;   /* the finish chunk was */
+    unsigned              done:1;       /* data: [DONE] was */
+    unsigned              failed:1;     /* an error event was */
+
+    llm_error_t           error;        /* set when failed */
+    void                 *priv;         /* adapter state */
+};
+
+
+/* return codes of adapter functions */
+#define LLM_OK       0
+#define LLM_ERROR   -1          /* err/s->error filled */
+
+
+struct llm_adapter_s {
+    const char  *name;
+
+    int   (*build_request)(const llm_call_t *call, llm_http_req_t *out,
+              llm_error_t *err);
+
+    /* a 2xx non-streaming body -> OpenAI JSON in out */
+    int   (*parse_response)(const llm_call_t *call, const char *body,
+              size_t len, llm_buf_t *out, llm_usage_t *usage,
+              llm_error_t *err);
+
+    /* a non-2xx response (or a 2xx the provider uses for errors) */
+    void  (*parse_error)(const llm_call_t *call, int status,
+              const char *body, size_t len, llm_error_t *err);
+
+    int   (*stream_init)(llm_stream_t *s);
+    /* feeds decoded body bytes (no HTTP chunking); may emit into s->out */
+    int   (*stream_feed)(llm_stream_t *s, const char *p, size_t n);
+    /*
+     * the upstream body ended: flush, and if the provider's end marker
+     * never came, emit an error event and [DONE]
+     */
+    int   (*stream_eof)(llm_stream_t *s);
+    void  (*stream_free)(llm_stream_t *s);
+};
+
+
+const llm_adapter_t *llm_adapter_get(llm_provider_e provider);
+
+/* builds the request through the deployment's adapter */
+int llm_request_build(const llm_call_t *call, llm_http_req_t *out,
+    llm_error_t *err);
+int llm_http_req_add_header(llm_http_req_t *r, const char *name,
+    const char *value);
+void llm_http_req_free(llm_http_req_t *r);
+
+llm_stream_t *llm_stream_new(const llm_call_t *call);
+void llm_stream_free(llm_stream_t *s);
+
+
+/*
+ * Shared request helpers (llm_request.c).
+ */
+
+/* checks the client body: model, messages / input; fills err (400) */
+int llm_request_validate(const cJSON *req, llm_endpoint_e endpoint,
+    llm_error_t *err);
+
+/*
+ * a copy of the client body with the deployment's defaults merged
+ * under it and "model" set to the provider model id; caller frees
+ */
+cJSON *llm_request_prepare(const llm_call_t *call);
+
+/*
+ * removes params the provider does not take: with drop_params they are
+ * deleted, else the first one present fails with a 400 naming it
+ */
+int llm_request_drop_unsupported(cJSON *body, const char *const *names,
+    int drop, const char *provider, llm_error_t *err);
+
+/* "call_" + 24 random alphanumerics, NUL-terminated, into buf */
+void llm_mint_id(char *buf, size_t size, const char *prefix);
+
+
+/*
+ * Chunk emitters (llm_chunk.c): every translator produces its output
+ * through these, so all providers look alike to the client
+ * (../shared/providers/README.md section 5).
+ */
+int llm_chunk_role(llm_stream_t *s);
+int llm_chunk_content(llm_stream_t *s, const char *text, size_t len);
+int llm_chunk_reasoning(llm_stream_t *s, const char *text, size_t len);
+int llm_chunk_tool_start(llm_stream_t *s, int index, const char *id,
+    const char *name);
+int llm_chunk_tool_args(llm_stream_t *s, int index, const char *frag,
+    size_t len);
+/* emits the finish chunk once; reason is the OpenAI value */
+int llm_chunk_finish(llm_stream_t *s, const char *reason);
+/* the usage chunk if the client asked for it, then [DONE] */
+int llm_chunk_end(llm_stream_t *s);
+/* data: {"error":...} then [DONE]; marks the stream failed */
+int llm_chunk_error(llm_stream_t *s, const llm_error_t *e);
+/* an already OpenAI-shaped chunk object: id/model/created are rewritten */
+int llm_chunk_json(llm_stream_t *s, cJSON *chunk);
+
+
+/*
+ * Usage JSON for responses (llm_chunk.c).
+ */
+cJSON *llm_usage_to_json(const llm_usage_t *u);
+
+
+#endif /* _LLM_ADAPTER_H_INCLUDED_ */

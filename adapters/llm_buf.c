@@ -1,0 +1,187 @@
+/*
+ * Copyright (C) ngx_llm authors
+ */
+
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "llm_buf.h"
+
+
+int
+llm_buf_reserve(llm_buf_t *b, size_t extra)
+{
+    char    *p;
+    size_t   cap;
+
+    if (b->len + extra <= b->cap) {
+        return 0;
+    }
+
+    cap = b->cap ? b->cap : 256;
+
+    while (cap < b->len + extra) {
+        if (cap > ((size_t) -1) / 2) {
+            return -1;
+        }
+
+        cap *= 2;
+    }
+
+    p = realloc(b->data, cap);
+    if (p == NULL) {
+        return -1;
+    }
+
+    b->data = p;
+    b->cap = cap;
+
+    return 0;
+}
+
+
+int
+llm_buf_append(llm_buf_t *b, const void *p, size_t n)
+{
+    /* keep one spare byte so data can always be NUL-terminated */
+    if (llm_buf_reserve(b, n + 1) != 0) {
+        return -1;
+    }
+
+    if (n) {
+        memcpy(b->data + b->len, p, n);
+    }
+
+    b->len += n;
+    b->data[b->len] = '\0';
+
+    return 0;
+}
+
+
+int
+llm_buf_appends(llm_buf_t *b, const char *s)
+{
+    return llm_buf_append(b, s, strlen(s));
+}
+
+
+int
+llm_buf_printf(llm_buf_t *b, const char *fmt, ...)
+{
+    int      n;
+    va_list  ap;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+
+    if (n < 0 || llm_buf_reserve(b, (size_t) n + 1) != 0) {
+        return -1;
+    }
+
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t) n + 1, fmt, ap);
+    va_end(ap);
+
+    b->len += n;
+
+    return 0;
+}
+
+
+int
+llm_buf_append_json_str(llm_buf_t *b, const char *s, size_t n)
+{
+    size_t          i;
+    unsigned char   c;
+    static const char  hex[] = "0123456789abcdef";
+
+    /* worst case: every byte becomes \u00XX */
+    if (llm_buf_reserve(b, n * 6 + 3) != 0) {
+        return -1;
+    }
+
+    b->data[b->len++] = '"';
+
+    for (i = 0; i < n; i++) {
+        c = (unsigned char) s[i];
+
+        switch (c) {
+        case '"':
+        case '\\':
+            b->data[b->len++] = '\\';
+            b->data[b->len++] = c;
+            break;
+        case '\n':
+            b->data[b->len++] = '\\';
+            b->data[b->len++] = 'n';
+            break;
+        case '\r':
+            b->data[b->len++] = '\\';
+            b->data[b->len++] = 'r';
+            break;
+        case '\t':
+            b->data[b->len++] = '\\';
+            b->data[b->len++] = 't';
+            break;
+        default:
+            if (c < 0x20) {
+                b->data[b->len++] = '\\';
+                b->data[b->len++] = 'u';
+                b->data[b->len++] = '0';
+                b->data[b->len++] = '0';
+                b->data[b->len++] = hex[c >> 4];
+                b->data[b->len++] = hex[c & 0xf];
+
+            } else {
+                b->data[b->len++] = c;
+            }
+        }
+    }
+
+    b->data[b->len++] = '"';
+    b->data[b->len] = '\0';
+
+    return 0;
+}
+
+
+void
+llm_buf_consume(llm_buf_t *b, size_t n)
+{
+    if (n >= b->len) {
+        b->len = 0;
+
+    } else {
+        memmove(b->data, b->data + n, b->len - n);
+        b->len -= n;
+    }
+
+    if (b->data) {
+        b->data[b->len] = '\0';
+    }
+}
+
+
+void
+llm_buf_reset(llm_buf_t *b)
+{
+    b->len = 0;
+
+    if (b->data) {
+        b->data[0] = '\0';
+    }
+}
+
+
+void
+llm_buf_free(llm_buf_t *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+}

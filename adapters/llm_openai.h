@@ -1,0 +1,47 @@
+/*
+ * Copyright (C) ngx_llm authors
+ *
+ * Internal to the OpenAI-dialect adapter (OpenAI, Mistral, Groq), which
+ * is split along its seams: llm_openai.c (requests), llm_openai_resp.c
+ * (responses, embeddings, errors) and llm_openai_stream.c (streams).
+ */
+
+#ifndef _LLM_OPENAI_H_INCLUDED_
+#define _LLM_OPENAI_H_INCLUDED_
+
+
+#include "llm_adapter.h"
+
+
+/* "openai", "mistral" or "groq": message prefix and error flavour */
+const char *llm_openai_provider(const llm_call_t *call);
+
+/* Mistral's finish_reason values mapped to OpenAI's; others unchanged */
+const char *llm_openai_finish(const llm_call_t *call, const char *reason);
+
+/*
+ * Mistral may send content as an array of text and thinking chunks:
+ * joins the text into "content" and the thinking into
+ * "reasoning_content" of the message or delta object m
+ */
+int llm_openai_join_content(cJSON *m);
+
+/* reads an OpenAI/Mistral/Groq usage object; NULL-safe */
+void llm_openai_usage(const cJSON *u, llm_usage_t *usage);
+
+/* an error body or stream error event (already parsed) -> e */
+void llm_openai_error_json(const llm_call_t *call, int status,
+    const cJSON *root, llm_error_t *e);
+
+int llm_openai_parse_response(const llm_call_t *call, const char *body,
+    size_t len, llm_buf_t *out, llm_usage_t *usage, llm_error_t *err);
+void llm_openai_parse_error(const llm_call_t *call, int status,
+    const char *body, size_t len, llm_error_t *err);
+
+int llm_openai_stream_init(llm_stream_t *s);
+int llm_openai_stream_feed(llm_stream_t *s, const char *p, size_t n);
+int llm_openai_stream_eof(llm_stream_t *s);
+void llm_openai_stream_free(llm_stream_t *s);
+
+
+#endif /* _LLM_OPENAI_H_INCLUDED_ */

@@ -1,0 +1,559 @@
+/*
+ * Copyright (C) ngx_llm authors
+ *
+ * OpenAI-dialect responses: chat completions, embeddings and errors.
+ * The body already is OpenAI-shaped; the gateway rewrites id, created
+ * and model, fills the keys the spec requires, reads usage, and evens
+ * out Mistral's and Groq's deviations.
+ */
+
+
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "llm_openai.h"
+
+
+static int llm_openai_chat(const llm_call_t *call, cJSON *root,
+    llm_usage_t *usage, llm_error_t *err);
+static int llm_openai_embeddings(const llm_call_t *call, cJSON *root,
+    llm_usage_t *usage, llm_error_t *err);
+static int llm_openai_choice(const llm_call_t *call, cJSON *c);
+static int llm_set(cJSON *o, const char *key, cJSON *v);
+static int llm_ensure_null(cJSON *o, const char *key);
+static int llm_join_part(const cJSON *part, llm_buf_t *text,
+    llm_buf_t *thinking);
+static void llm_openai_invalid(const llm_call_t *call, llm_error_t *err);
+static int llm_openai_error_status(int status, const cJSON *eo,
+    const char *code, const char *msg);
+
+
+int
+llm_openai_parse_response(const llm_call_t *call, const char *body,
+    size_t len, llm_buf_t *out, llm_usage_t *usage, llm_error_t *err)
+{
+    int     rc;
+    char   *json;
+    cJSON  *root;
+
+    memset(usage, 0, sizeof(llm_usage_t));
+
+    root = cJSON_ParseWithLength(body, len);
+
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        llm_openai_invalid(call, err);
+        return LLM_ERROR;
+    }
+
+    rc = call->endpoint == LLM_ENDPOINT_EMBEDDINGS
+         ? llm_openai_embeddings(call, root, usage, err)
+         : llm_openai_chat(call, root, usage, err);
+
+    if (rc != LLM_OK) {
+        cJSON_Delete(root);
+        return rc;
+    }
+
+    json = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+
+    if (json == NULL || llm_buf_appends(out, json) != 0) {
+        free(json);
+        llm_error_set(err, 500, "server_error", NULL, NULL, "out of memory");
+        return LLM_ERROR;
+    }
+
+    free(json);
+
+    return LLM_OK;
+}
+
+
+static void
+llm_openai_invalid(const llm_call_t *call, llm_error_t *err)
+{
+    llm_error_set(err, 502, "server_error", NULL, NULL,
+                  "%s: upstream sent an invalid response",
+                  llm_openai_provider(call));
+}
+
+
+static int
+llm_openai_chat(const llm_call_t *call, cJSON *root, llm_usage_t *usage,
+    llm_error_t *err)
+{
+    cJSON       *choices, *c, *u;
+    const char  *model;
+
+    choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
+
+    if (!cJSON_IsArray(choices)) {
+        if (cJSON_GetObjectItemCaseSensitive(root, "error")) {
+            /* a 200 carrying an error body */
+            llm_openai_error_json(call, 500, root, err);
+
+        } else {
+            llm_openai_invalid(call, err);
+        }
+
+        return LLM_ERROR;
+    }
+
+    model = call->model_name ? call->model_name : "";
+
+    if (llm_set(root, "id", cJSON_CreateString(call->id)) != LLM_OK
+        || llm_set(root, "object", cJSON_CreateString("chat.completion"))
+           != LLM_OK
+        || llm_set(root, "created", cJSON_CreateNumber(call->created))
+           != LLM_OK
+        || llm_set(root, "model", cJSON_CreateString(model)) != LLM_OK)
+    {
+        goto nomem;
+    }
+
+    cJSON_ArrayForEach(c, choices) {
+        if (cJSON_IsObject(c) && llm_openai_choice(call, c) != LLM_OK) {
+            goto nomem;
+        }
+    }
+
+    u = cJSON_GetObjectItemCaseSensitive(root, "usage");
+    llm_openai_usage(u, usage);
+
+    if (call->dep->provider != LLM_PROVIDER_OPENAI) {
+        /*
+         * Groq's timings and Mistral's num_cached_tokens are not
+         * OpenAI's; the client gets the plain counts
+         */
+        cJSON_DeleteItemFromObjectCaseSensitive(root, "x_groq");
+
+        if (usage->present
+            && llm_set(root, "usage", llm_usage_to_json(usage)) != LLM_OK)
+        {
+            goto nomem;
+        }
+    }
+
+    return LLM_OK;
+
+nomem:
+
+    llm_error_set(err, 500, "server_error", NULL, NULL, "out of memory");
+    return LLM_ERROR;
+}
+
+
+static int
+llm_openai_choice(const llm_call_t *call, cJSON *c)
+{
+    cJSON       *m, *fr, *content, *calls;
+    const char  *mapped;
+
+    if (llm_ensure_null(c, "logprobs") != LLM_OK) {
+        return LLM_ERROR;
+    }
+
+    fr = cJSON_GetObjectItemCaseSensitive(c, "finish_reason");
+
+    if (cJSON_IsString(fr)) {
+        mapped = llm_openai_finish(call, fr->valuestring);
+
+        if (mapped != fr->valuestring
+            && llm_set(c, "finish_reason", cJSON_CreateString(mapped))
+               != LLM_OK)
+        {
+            return LLM_ERROR;
+        }
+    }
+
+    m = cJSON_GetObjectItemCaseSensitive(c, "message");
+    if (!cJSON_IsObject(m)) {
+        return LLM_OK;
+    }
+
+    if (llm_openai_join_content(m) != LLM_OK
+        || llm_ensure_null(m, "content") != LLM_OK
+        || llm_ensure_null(m, "refusal") != LLM_OK)
+    {
+        return LLM_ERROR;
+    }
+
+    /* Mistral answers tool calls with "content": "" */
+    content = cJSON_GetObjectItemCaseSensitive(m, "content");
+    calls = cJSON_GetObjectItemCaseSensitive(m, "tool_calls");
+
+    if (cJSON_IsString(content) && content->valuestring[0] == '\0'
+        && cJSON_IsArray(calls) && cJSON_GetArraySize(calls) > 0)
+    {
+        return llm_set(m, "content", cJSON_CreateNull());
+    }
+
+    return LLM_OK;
+}
+
+
+int
+llm_openai_join_content(cJSON *m)
+{
+    int         rc;
+    cJSON      *content, *part;
+    llm_buf_t   text, thinking;
+
+    content = cJSON_GetObjectItemCaseSensitive(m, "content");
+    if (!cJSON_IsArray(content)) {
+        return LLM_OK;
+    }
+
+    memset(&text, 0, sizeof(llm_buf_t));
+    memset(&thinking, 0, sizeof(llm_buf_t));
+    rc = LLM_OK;
+
+    cJSON_ArrayForEach(part, content) {
+        if (llm_join_part(part, &text, &thinking) != 0) {
+            rc = LLM_ERROR;
+            break;
+        }
+    }
+
+    if (rc == LLM_OK) {
+        rc = llm_set(m, "content", cJSON_CreateString(text.data ? text.data
+                                                                : ""));
+    }
+
+    if (rc == LLM_OK && thinking.len) {
+        rc = llm_set(m, "reasoning_content",
+                     cJSON_CreateString(thinking.data));
+    }
+
+    llm_buf_free(&text);
+    llm_buf_free(&thinking);
+
+    return rc;
+}
+
+
+/* {"type":"text","text"} or {"type":"thinking","thinking":[text...]} */
+static int
+llm_join_part(const cJSON *part, llm_buf_t *text, llm_buf_t *thinking)
+{
+    const cJSON  *type, *t, *sub;
+
+    type = cJSON_GetObjectItemCaseSensitive(part, "type");
+    if (!cJSON_IsString(type)) {
+        return 0;
+    }
+
+    if (strcmp(type->valuestring, "text") == 0) {
+        t = cJSON_GetObjectItemCaseSensitive(part, "text");
+        return cJSON_IsString(t) ? llm_buf_appends(text, t->valuestring) : 0;
+    }
+
+    if (strcmp(type->valuestring, "thinking") != 0) {
+        return 0;
+    }
+
+    t = cJSON_GetObjectItemCaseSensitive(part, "thinking");
+
+    if (cJSON_IsString(t)) {
+        return llm_buf_appends(thinking, t->valuestring);
+    }
+
+    cJSON_ArrayForEach(sub, t) {
+        if (llm_join_part(sub, thinking, thinking) != 0) {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+llm_openai_embeddings(const llm_call_t *call, cJSON *root,
+    llm_usage_t *usage, llm_error_t *err)
+{
+    const char  *model;
+
+    if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "data"))) {
+        llm_openai_invalid(call, err);
+        return LLM_ERROR;
+    }
+
+    model = call->model_name ? call->model_name : "";
+
+    if (llm_set(root, "model", cJSON_CreateString(model)) != LLM_OK) {
+        llm_error_set(err, 500, "server_error", NULL, NULL, "out of memory");
+        return LLM_ERROR;
+    }
+
+    llm_openai_usage(cJSON_GetObjectItemCaseSensitive(root, "usage"), usage);
+
+    return LLM_OK;
+}
+
+
+static long long
+llm_count(const cJSON *o, const char *key)
+{
+    const cJSON  *v;
+
+    v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e15) {
+        return 0;
+    }
+
+    return (long long) v->valuedouble;
+}
+
+
+void
+llm_openai_usage(const cJSON *u, llm_usage_t *usage)
+{
+    const cJSON  *d;
+
+    if (!cJSON_IsObject(u)) {
+        return;
+    }
+
+    usage->present = 1;
+    usage->prompt_tokens = llm_count(u, "prompt_tokens");
+    usage->completion_tokens = llm_count(u, "completion_tokens");
+    usage->total_tokens = usage->prompt_tokens + usage->completion_tokens;
+
+    d = cJSON_GetObjectItemCaseSensitive(u, "prompt_tokens_details");
+    if (!cJSON_IsObject(d)) {
+        /* Mistral's schema also spells it this way */
+        d = cJSON_GetObjectItemCaseSensitive(u, "prompt_token_details");
+    }
+
+    usage->cached_tokens = llm_count(d, "cached_tokens");
+    usage->cache_write_tokens = llm_count(d, "cache_write_tokens");
+
+    if (usage->cached_tokens == 0) {
+        usage->cached_tokens = llm_count(u, "num_cached_tokens");
+    }
+
+    d = cJSON_GetObjectItemCaseSensitive(u, "completion_tokens_details");
+    usage->reasoning_tokens = llm_count(d, "reasoning_tokens");
+}
+
+
+/* replaces or adds o[key]; takes v, NULL (failed create) is an error */
+static int
+llm_set(cJSON *o, const char *key, cJSON *v)
+{
+    if (v == NULL) {
+        return LLM_ERROR;
+    }
+
+    if (cJSON_GetObjectItemCaseSensitive(o, key)) {
+        cJSON_ReplaceItemInObjectCaseSensitive(o, key, v);
+
+    } else {
+        cJSON_AddItemToObject(o, key, v);
+    }
+
+    return LLM_OK;
+}
+
+
+static int
+llm_ensure_null(cJSON *o, const char *key)
+{
+    if (cJSON_GetObjectItemCaseSensitive(o, key)) {
+        return LLM_OK;
+    }
+
+    return cJSON_AddNullToObject(o, key) ? LLM_OK : LLM_ERROR;
+}
+
+
+void
+llm_openai_parse_error(const llm_call_t *call, int status, const char *body,
+    size_t len, llm_error_t *err)
+{
+    int         n;
+    cJSON      *root;
+    size_t      i;
+    char        text[256];
+
+    root = cJSON_ParseWithLength(body, len);
+
+    if (cJSON_IsObject(root)) {
+        llm_openai_error_json(call, status, root, err);
+        cJSON_Delete(root);
+        return;
+    }
+
+    cJSON_Delete(root);
+
+    /* a proxy's HTML page or plain text: keep a printable excerpt */
+    n = 0;
+
+    for (i = 0; i < len && n < (int) sizeof(text) - 1; i++) {
+        if ((unsigned char) body[i] >= 0x20 && body[i] != 0x7f) {
+            text[n++] = body[i];
+
+        } else if (n && text[n - 1] != ' ') {
+            text[n++] = ' ';
+        }
+    }
+
+    while (n && text[n - 1] == ' ') {
+        n--;
+    }
+
+    text[n] = '\0';
+
+    llm_error_from_upstream(err, llm_openai_provider(call), status, NULL,
+                            NULL, n ? text : NULL);
+}
+
+
+static const char *
+llm_text(const cJSON *o, const char *key)
+{
+    const cJSON  *v;
+
+    v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+
+/* a string, or a number rendered as one (codes), or NULL */
+static const char *
+llm_str(const cJSON *o, const char *key, char *buf, size_t size)
+{
+    const cJSON  *v;
+
+    v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+    if (cJSON_IsString(v)) {
+        return v->valuestring;
+    }
+
+    if (cJSON_IsNumber(v)) {
+        snprintf(buf, size, "%.0f", v->valuedouble);
+        return buf;
+    }
+
+    return NULL;
+}
+
+
+/*
+ * {"error":{"message","type","param","code"}} (OpenAI, Groq, streams),
+ * {"object":"error","message",...} (Mistral) or a FastAPI
+ * {"detail":[{"loc":[...],"msg","type"}]} (Mistral's 422)
+ */
+void
+llm_openai_error_json(const llm_call_t *call, int status, const cJSON *root,
+    llm_error_t *e)
+{
+    char          cbuf[32], pbuf[32], lbuf[32], msgbuf[1024];
+    const char   *msg, *type, *code, *param, *provider;
+    const cJSON  *eo, *detail, *d0, *loc;
+
+    provider = llm_openai_provider(call);
+    eo = cJSON_GetObjectItemCaseSensitive(root, "error");
+
+    if (!cJSON_IsObject(eo)) {
+        eo = root;
+    }
+
+    msg = llm_text(eo, "message");
+    type = llm_str(eo, "type", lbuf, sizeof(lbuf));
+    code = llm_str(eo, "code", cbuf, sizeof(cbuf));
+    param = llm_str(eo, "param", pbuf, sizeof(pbuf));
+
+    if (msg == NULL) {
+        /* {"error":"text"} */
+        msg = llm_text(root, "error");
+    }
+
+    detail = cJSON_GetObjectItemCaseSensitive(eo, "detail");
+
+    if (msg == NULL && cJSON_IsString(detail)) {
+        msg = detail->valuestring;
+
+    } else if (msg == NULL && cJSON_IsArray(detail)) {
+        d0 = cJSON_GetArrayItem(detail, 0);
+        msg = llm_text(d0, "msg");
+        type = llm_str(d0, "type", lbuf, sizeof(lbuf));
+
+        loc = cJSON_GetObjectItemCaseSensitive(d0, "loc");
+        loc = cJSON_GetArrayItem(loc, cJSON_GetArraySize(loc) - 1);
+
+        if (cJSON_IsString(loc)) {
+            param = loc->valuestring;
+        }
+    }
+
+    /* Mistral's numeric codes mean nothing to an OpenAI client */
+    if (code && code[0] >= '0' && code[0] <= '9' && msg) {
+        snprintf(msgbuf, sizeof(msgbuf), "%s (%s%s%s)", msg,
+                 type ? type : "", type ? ", code " : "code ", code);
+        msg = msgbuf;
+        code = NULL;
+    }
+
+    status = llm_openai_error_status(status, eo, code, msg);
+
+    llm_error_from_upstream(e, provider, status, type, code, msg);
+
+    if (param && param[0]) {
+        snprintf(e->param, sizeof(e->param), "%s", param);
+    }
+}
+
+
+static int
+llm_openai_error_status(int status, const cJSON *eo, const char *code,
+    const char *msg)
+{
+    const cJSON  *v;
+
+    if (status == 0) {
+        /* a stream error event has no HTTP status; some carry one */
+        v = cJSON_GetObjectItemCaseSensitive(eo, "status");
+        if (!cJSON_IsNumber(v)) {
+            v = cJSON_GetObjectItemCaseSensitive(eo, "code");
+        }
+
+        status = 500;
+
+        if (cJSON_IsNumber(v) && v->valuedouble >= 400
+            && v->valuedouble < 600)
+        {
+            status = (int) v->valuedouble;
+        }
+
+        if (code && strcmp(code, "rate_limit_exceeded") == 0) {
+            status = 429;
+        }
+
+        if (code && strcmp(code, "context_length_exceeded") == 0) {
+            status = 400;
+        }
+    }
+
+    /* Groq's 413 also means "prompt too long" when it says so */
+    if (status == 413
+        && ((code && strcmp(code, "context_length_exceeded") == 0)
+            || (msg && strcasestr(msg, "context length"))))
+    {
+        return 400;
+    }
+
+    /* Groq's failed dependency is an upstream failure */
+    if (status == 424) {
+        return 500;
+    }
+
+    return status;
+}

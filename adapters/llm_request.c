@@ -1,0 +1,211 @@
+/*
+ * Copyright (C) ngx_llm authors
+ *
+ * What every adapter does to a client request before the provider
+ * mapping: validation, deployment defaults, unsupported parameters.
+ */
+
+
+#include <stdio.h>
+#include <string.h>
+#include <openssl/rand.h>
+
+#include "llm_adapter.h"
+
+
+static int llm_request_validate_messages(const cJSON *msgs, llm_error_t *err);
+
+
+int
+llm_request_validate(const cJSON *req, llm_endpoint_e endpoint,
+    llm_error_t *err)
+{
+    const cJSON  *model, *v;
+
+    if (!cJSON_IsObject(req)) {
+        llm_error_set(err, 400, "invalid_request_error", NULL, NULL,
+                      "request body must be a JSON object");
+        return LLM_ERROR;
+    }
+
+    model = cJSON_GetObjectItemCaseSensitive(req, "model");
+
+    if (model == NULL || cJSON_IsNull(model)) {
+        llm_error_set(err, 400, "invalid_request_error", NULL, "model",
+                      "missing required parameter: 'model'");
+        return LLM_ERROR;
+    }
+
+    if (!cJSON_IsString(model) || model->valuestring[0] == '\0') {
+        llm_error_set(err, 400, "invalid_request_error", NULL, "model",
+                      "'model' must be a non-empty string");
+        return LLM_ERROR;
+    }
+
+    v = cJSON_GetObjectItemCaseSensitive(req, "stream");
+
+    if (v && !cJSON_IsBool(v) && !cJSON_IsNull(v)) {
+        llm_error_set(err, 400, "invalid_request_error", NULL, "stream",
+                      "'stream' must be a boolean");
+        return LLM_ERROR;
+    }
+
+    if (endpoint == LLM_ENDPOINT_EMBEDDINGS) {
+        v = cJSON_GetObjectItemCaseSensitive(req, "input");
+
+        if (v == NULL || !(cJSON_IsString(v) || cJSON_IsArray(v))) {
+            llm_error_set(err, 400, "invalid_request_error", NULL, "input",
+                          "'input' must be a string or an array");
+            return LLM_ERROR;
+        }
+
+        return LLM_OK;
+    }
+
+    return llm_request_validate_messages(
+               cJSON_GetObjectItemCaseSensitive(req, "messages"), err);
+}
+
+
+static int
+llm_request_validate_messages(const cJSON *msgs, llm_error_t *err)
+{
+    int           i;
+    const cJSON  *m, *role;
+
+    if (msgs == NULL) {
+        llm_error_set(err, 400, "invalid_request_error", NULL, "messages",
+                      "missing required parameter: 'messages'");
+        return LLM_ERROR;
+    }
+
+    if (!cJSON_IsArray(msgs) || cJSON_GetArraySize(msgs) == 0) {
+        llm_error_set(err, 400, "invalid_request_error", NULL, "messages",
+                      "'messages' must be a non-empty array");
+        return LLM_ERROR;
+    }
+
+    i = 0;
+
+    cJSON_ArrayForEach(m, msgs) {
+        role = cJSON_GetObjectItemCaseSensitive(m, "role");
+
+        if (!cJSON_IsObject(m) || !cJSON_IsString(role)) {
+            llm_error_set(err, 400, "invalid_request_error", NULL, "messages",
+                          "messages[%d] must be an object with a string "
+                          "'role'", i);
+            return LLM_ERROR;
+        }
+
+        i++;
+    }
+
+    return LLM_OK;
+}
+
+
+cJSON *
+llm_request_prepare(const llm_call_t *call)
+{
+    cJSON  *body, *d, *v;
+
+    body = cJSON_Duplicate(call->req, 1);
+    if (body == NULL) {
+        return NULL;
+    }
+
+    /* deployment defaults sit under the client's own values */
+    if (call->dep->defaults) {
+        cJSON_ArrayForEach(d, call->dep->defaults) {
+            if (d->string == NULL
+                || cJSON_GetObjectItemCaseSensitive(body, d->string))
+            {
+                continue;
+            }
+
+            v = cJSON_Duplicate(d, 1);
+            if (v == NULL) {
+                cJSON_Delete(body);
+                return NULL;
+            }
+
+            cJSON_AddItemToObject(body, d->string, v);
+        }
+    }
+
+    v = cJSON_CreateString(call->dep->model_id ? call->dep->model_id : "");
+    if (v == NULL) {
+        cJSON_Delete(body);
+        return NULL;
+    }
+
+    if (cJSON_GetObjectItemCaseSensitive(body, "model")) {
+        cJSON_ReplaceItemInObjectCaseSensitive(body, "model", v);
+
+    } else {
+        cJSON_AddItemToObject(body, "model", v);
+    }
+
+    return body;
+}
+
+
+int
+llm_request_drop_unsupported(cJSON *body, const char *const *names,
+    int drop, const char *provider, llm_error_t *err)
+{
+    const char *const  *n;
+
+    for (n = names; *n; n++) {
+        if (cJSON_GetObjectItemCaseSensitive(body, *n) == NULL) {
+            continue;
+        }
+
+        if (drop) {
+            cJSON_DeleteItemFromObjectCaseSensitive(body, *n);
+            continue;
+        }
+
+        llm_error_set(err, 400, "invalid_request_error",
+                      "unsupported_parameter", *n,
+                      "%s does not support parameter '%s'; set "
+                      "drop_params: true to drop it", provider, *n);
+        return LLM_ERROR;
+    }
+
+    return LLM_OK;
+}
+
+
+void
+llm_mint_id(char *buf, size_t size, const char *prefix)
+{
+    size_t          i, plen;
+    unsigned char   rnd[32];
+    static const char  alnum[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+    if (size == 0) {
+        return;
+    }
+
+    plen = strlen(prefix);
+    if (plen >= size) {
+        plen = size - 1;
+    }
+
+    memcpy(buf, prefix, plen);
+
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+        /* never expected; ids only need to be unique, not secret */
+        for (i = 0; i < sizeof(rnd); i++) {
+            rnd[i] = (unsigned char) (i * 37 + plen);
+        }
+    }
+
+    for (i = 0; i < 24 && plen + i < size - 1; i++) {
+        buf[plen + i] = alnum[rnd[i] % (sizeof(alnum) - 1)];
+    }
+
+    buf[plen + i] = '\0';
+}

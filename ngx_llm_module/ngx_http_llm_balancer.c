@@ -1,0 +1,255 @@
+
+/*
+ * Copyright (C) ngx_llm authors
+ *
+ * The balancer behind llm_pass.  Every try may go to another deployment,
+ * so peer.get sets the address, TLS, SNI name, timeouts and the provider
+ * request afresh each time (nginx-internals.md section 1).
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_llm_module.h"
+
+
+static ngx_int_t ngx_http_llm_init_peer(ngx_http_request_t *r,
+    ngx_http_upstream_srv_conf_t *us);
+static ngx_int_t ngx_http_llm_get_peer(ngx_peer_connection_t *pc,
+    void *data);
+static void ngx_http_llm_free_peer(ngx_peer_connection_t *pc, void *data,
+    ngx_uint_t state);
+static void ngx_http_llm_set_timeouts(ngx_http_llm_ctx_t *ctx,
+    ngx_http_upstream_t *u, ngx_http_llm_deploy_t *d);
+#if (NGX_HTTP_SSL)
+static ngx_int_t ngx_http_llm_set_session(ngx_peer_connection_t *pc,
+    void *data);
+static void ngx_http_llm_save_session(ngx_peer_connection_t *pc,
+    void *data);
+#endif
+
+
+ngx_int_t
+ngx_http_llm_init_balancer(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf)
+{
+    ngx_http_upstream_srv_conf_t  *us;
+
+    /*
+     * not registered with ngx_http_upstream_add(): no upstream{} block
+     * can name it, and it has no servers of its own
+     */
+    us = ngx_pcalloc(cf->pool, sizeof(ngx_http_upstream_srv_conf_t));
+    if (us == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_str_set(&us->host, "llm_pass");
+    us->peer.init = ngx_http_llm_init_peer;
+    us->peer.data = lmcf;
+    us->file_name = cf->conf_file->file.name.data;
+    us->line = cf->conf_file->line;
+
+    lmcf->upstream = us;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_llm_init_peer(ngx_http_request_t *r,
+    ngx_http_upstream_srv_conf_t *us)
+{
+    ngx_http_upstream_t  *u;
+    ngx_http_llm_ctx_t   *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_llm_module);
+    u = r->upstream;
+
+    u->peer.get = ngx_http_llm_get_peer;
+    u->peer.free = ngx_http_llm_free_peer;
+    u->peer.data = ctx;
+    u->peer.tries = ctx->nplan;
+
+#if (NGX_HTTP_SSL)
+    u->peer.set_session = ngx_http_llm_set_session;
+    u->peer.save_session = ngx_http_llm_save_session;
+#endif
+
+    ctx->attempt = 0;
+    ctx->deploy = NULL;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_llm_get_peer(ngx_peer_connection_t *pc, void *data)
+{
+    ngx_http_llm_ctx_t *ctx = data;
+
+    ngx_addr_t             *a;
+    ngx_chain_t            *cl;
+    ngx_http_request_t     *r;
+    ngx_http_upstream_t    *u;
+    ngx_http_llm_deploy_t  *d;
+
+    r = ctx->request;
+    u = r->upstream;
+
+    if (ctx->attempt >= ctx->nplan) {
+        return NGX_BUSY;
+    }
+
+    d = &((ngx_http_llm_deploy_t *) ctx->lmcf->deploys.elts)
+                                                   [ctx->plan[ctx->attempt]];
+
+    if (d != ctx->deploy && ctx->deploy != NULL) {
+        /* another deployment: another body, auth, signature */
+        cl = ngx_http_llm_build_request(r, ctx, d, &ctx->error);
+        if (cl == NULL) {
+            ngx_log_error(NGX_LOG_ERR, pc->log, 0,
+                          "llm: model \"%V\": %s", &ctx->group->name,
+                          ctx->error.message);
+            ctx->error_set = 1;
+            return NGX_BUSY;
+        }
+
+        u->request_bufs = cl;
+    }
+
+    ctx->deploy = d;
+
+    a = &d->addrs[d->next++ % d->naddrs];
+
+    pc->sockaddr = a->sockaddr;
+    pc->socklen = a->socklen;
+    pc->name = &d->name;
+    pc->cached = 0;
+    pc->connection = NULL;
+
+#if (NGX_HTTP_SSL)
+    u->ssl = d->tls;
+    u->ssl_name = d->ssl_name;
+#endif
+
+    ngx_http_llm_set_timeouts(ctx, u, d);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, pc->log, 0,
+                   "llm balancer: try %ui model \"%s\" at %V",
+                   ctx->attempt, d->dep->model, &d->name);
+
+    return ngx_http_llm_keepalive_get(ctx->lmcf, pc, d);
+}
+
+
+static void
+ngx_http_llm_set_timeouts(ngx_http_llm_ctx_t *ctx, ngx_http_upstream_t *u,
+    ngx_http_llm_deploy_t *d)
+{
+    double                    t;
+    ngx_http_llm_loc_conf_t  *llcf;
+
+    llcf = ngx_http_get_module_loc_conf(ctx->request, ngx_http_llm_module);
+
+    t = d->dep->timeout;
+
+    if (ctx->call.stream && d->dep->stream_timeout > 0) {
+        t = d->dep->stream_timeout;
+    }
+
+    u->conf->read_timeout = t > 0 ? (ngx_msec_t) (t * 1000)
+                                  : llcf->upstream.read_timeout;
+}
+
+
+static void
+ngx_http_llm_free_peer(ngx_peer_connection_t *pc, void *data,
+    ngx_uint_t state)
+{
+    ngx_http_llm_ctx_t *ctx = data;
+
+    ngx_http_upstream_t  *u;
+
+    u = ctx->request->upstream;
+
+    if (pc->tries) {
+        pc->tries--;
+    }
+
+    if (state & NGX_PEER_FAILED) {
+        /*
+         * a kept-alive connection the provider had closed: nginx tries
+         * again, and the same deployment deserves that try
+         */
+        if (!pc->cached) {
+            ctx->attempt++;
+        }
+
+        return;
+    }
+
+    if (ctx->deploy && u->keepalive && pc->connection) {
+        ngx_http_llm_keepalive_put(ctx->lmcf, pc, ctx->deploy);
+    }
+}
+
+
+#if (NGX_HTTP_SSL)
+
+static ngx_int_t
+ngx_http_llm_set_session(ngx_peer_connection_t *pc, void *data)
+{
+    ngx_http_llm_ctx_t *ctx = data;
+
+    ngx_int_t               rc;
+    ngx_http_llm_deploy_t  *d;
+
+    d = ctx->deploy;
+
+    if (d == NULL || d->ssl_session == NULL) {
+        return NGX_OK;
+    }
+
+    rc = ngx_ssl_set_session(pc->connection, d->ssl_session);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pc->log, 0,
+                   "llm set session: %i", rc);
+
+    return rc;
+}
+
+
+static void
+ngx_http_llm_save_session(ngx_peer_connection_t *pc, void *data)
+{
+    ngx_http_llm_ctx_t *ctx = data;
+
+    ngx_ssl_session_t      *session;
+    ngx_http_llm_deploy_t  *d;
+
+    d = ctx->deploy;
+    if (d == NULL) {
+        return;
+    }
+
+    session = ngx_ssl_get0_session(pc->connection);
+    if (session == NULL) {
+        return;
+    }
+
+    /* sessions are per deployment, so per SNI name too */
+    session = ngx_ssl_get_session(pc->connection);
+    if (session == NULL) {
+        return;
+    }
+
+    if (d->ssl_session) {
+        ngx_ssl_free_session(d->ssl_session);
+    }
+
+    d->ssl_session = session;
+}
+
+#endif

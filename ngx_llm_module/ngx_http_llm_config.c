@@ -1,0 +1,322 @@
+
+/*
+ * Copyright (C) ngx_llm authors
+ *
+ * llm_config: loads the LiteLLM model file in the master at configuration
+ * time, resolves each deployment's address and groups deployments by
+ * model_name.  Everything here is read-only once workers start.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_llm_module.h"
+
+
+static void ngx_http_llm_config_log(void *data, int level, const char *msg);
+static void ngx_http_llm_config_cleanup(void *data);
+static ngx_int_t ngx_http_llm_init_deploy(ngx_conf_t *cf,
+    ngx_http_llm_main_conf_t *lmcf, ngx_http_llm_deploy_t *d,
+    llm_deployment_t *dep);
+static ngx_int_t ngx_http_llm_add_to_group(ngx_conf_t *cf,
+    ngx_http_llm_main_conf_t *lmcf, ngx_uint_t i);
+static ngx_int_t ngx_http_llm_build_models_json(ngx_conf_t *cf,
+    ngx_http_llm_main_conf_t *lmcf);
+
+
+char *
+ngx_http_llm_config(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_llm_main_conf_t *lmcf = conf;
+
+    char                 err[1024];
+    ngx_str_t           *value;
+    ngx_pool_cleanup_t  *cln;
+
+    if (lmcf->cfg != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    lmcf->config_file = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &lmcf->config_file, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* the master's environment holds os.environ/NAME values */
+    lmcf->cfg = llm_config_load_file((char *) lmcf->config_file.data, NULL,
+                                     ngx_http_llm_config_log, cf,
+                                     err, sizeof(err));
+
+    if (lmcf->cfg == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "llm_config: %s", err);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_llm_config_cleanup;
+    cln->data = lmcf->cfg;
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_llm_config_log(void *data, int level, const char *msg)
+{
+    ngx_conf_t *cf = data;
+
+    ngx_conf_log_error(level == LLM_LOG_WARN ? NGX_LOG_WARN : NGX_LOG_NOTICE,
+                       cf, 0, "llm_config: %s", msg);
+}
+
+
+static void
+ngx_http_llm_config_cleanup(void *data)
+{
+    llm_config_free(data);
+}
+
+
+ngx_int_t
+ngx_http_llm_config_init(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf)
+{
+    size_t                  i;
+    llm_config_t           *cfg;
+    ngx_http_llm_deploy_t  *d;
+
+    cfg = lmcf->cfg;
+
+    if (ngx_array_init(&lmcf->deploys, cf->pool, cfg->ndeps ? cfg->ndeps : 1,
+                       sizeof(ngx_http_llm_deploy_t))
+        != NGX_OK
+        || ngx_array_init(&lmcf->groups, cf->pool, 8,
+                          sizeof(ngx_http_llm_group_t))
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < cfg->ndeps; i++) {
+        d = ngx_array_push(&lmcf->deploys);
+        if (d == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_llm_init_deploy(cf, lmcf, d, &cfg->deps[i]) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    /* groups point into deploys, so they are made once it stops growing */
+    for (i = 0; i < cfg->ndeps; i++) {
+        if (ngx_http_llm_add_to_group(cf, lmcf, i) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_http_llm_build_models_json(cf, lmcf);
+}
+
+
+static ngx_int_t
+ngx_http_llm_init_deploy(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
+    ngx_http_llm_deploy_t *d, llm_deployment_t *dep)
+{
+    int          dflt;
+    size_t       hlen;
+    ngx_url_t    u;
+    u_char      *p;
+    ngx_flag_t   v6;
+
+    ngx_memzero(d, sizeof(ngx_http_llm_deploy_t));
+
+    d->dep = dep;
+    d->tls = dep->base.tls ? 1 : 0;
+    d->weight = dep->weight > 0 ? (ngx_uint_t) dep->weight : 1;
+
+    hlen = ngx_strlen(dep->base.host);
+    v6 = ngx_strlchr((u_char *) dep->base.host,
+                     (u_char *) dep->base.host + hlen, ':') != NULL;
+    dflt = dep->base.port == (d->tls ? 443 : 80);
+
+    /* "[v6]:port", as in a URL; the Host header omits a default port */
+    p = ngx_pnalloc(cf->pool, hlen + sizeof("[]:65535") * 2);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    d->name.data = p;
+    d->name.len = ngx_sprintf(p, v6 ? "[%s]:%d" : "%s:%d", dep->base.host,
+                              dep->base.port) - p;
+
+    d->host.data = d->name.data + d->name.len;
+    d->host.len = (dflt ? ngx_sprintf(d->host.data, v6 ? "[%s]" : "%s",
+                                      dep->base.host)
+                        : ngx_cpymem(d->host.data, d->name.data,
+                                     d->name.len))
+                  - d->host.data;
+
+    d->ssl_name.data = (u_char *) dep->base.host;
+    d->ssl_name.len = hlen;
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+    u.url = d->name;
+    u.default_port = (in_port_t) dep->base.port;
+
+    /*
+     * resolved here, in the master, like proxy_pass hosts are; a name that
+     * does not resolve fails only the calls to that model
+     */
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "llm_config: %V:%d: could not resolve \"%V\" for "
+                           "model \"%s\" (%s); calls to it will fail",
+                           &lmcf->config_file, dep->line, &d->name,
+                           dep->model_name, u.err ? u.err : "no address");
+        return NGX_OK;
+    }
+
+    d->addrs = u.addrs;
+    d->naddrs = u.naddrs;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_llm_add_to_group(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
+    ngx_uint_t i)
+{
+    size_t                  len;
+    ngx_uint_t              j, *idx;
+    ngx_http_llm_group_t   *g;
+    ngx_http_llm_deploy_t  *d;
+
+    d = &((ngx_http_llm_deploy_t *) lmcf->deploys.elts)[i];
+    len = ngx_strlen(d->dep->model_name);
+
+    g = lmcf->groups.elts;
+
+    for (j = 0; j < lmcf->groups.nelts; j++) {
+        if (g[j].name.len == len
+            && ngx_strncmp(g[j].name.data, d->dep->model_name, len) == 0)
+        {
+            break;
+        }
+    }
+
+    if (j == lmcf->groups.nelts) {
+        g = ngx_array_push(&lmcf->groups);
+        if (g == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memzero(g, sizeof(ngx_http_llm_group_t));
+        g->name.data = (u_char *) d->dep->model_name;
+        g->name.len = len;
+
+        /* at most every deployment is in one group */
+        g->deps = ngx_palloc(cf->pool,
+                             lmcf->deploys.nelts * sizeof(ngx_uint_t));
+        if (g->deps == NULL) {
+            return NGX_ERROR;
+        }
+
+    } else {
+        g = &g[j];
+    }
+
+    idx = &g->deps[g->ndeps++];
+    *idx = i;
+    g->total_weight += d->weight;
+
+    return NGX_OK;
+}
+
+
+ngx_http_llm_group_t *
+ngx_http_llm_find_group(ngx_http_llm_main_conf_t *lmcf, const char *name)
+{
+    size_t                 len;
+    ngx_uint_t             i;
+    ngx_http_llm_group_t  *g;
+
+    len = ngx_strlen(name);
+    g = lmcf->groups.elts;
+
+    for (i = 0; i < lmcf->groups.nelts; i++) {
+        if (g[i].name.len == len
+            && ngx_strncmp(g[i].name.data, name, len) == 0)
+        {
+            return &g[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/* GET /v1/models never changes until the next reload: render it once */
+static ngx_int_t
+ngx_http_llm_build_models_json(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf)
+{
+    char                   *json;
+    cJSON                  *root, *data, *m;
+    ngx_uint_t              i;
+    ngx_http_llm_group_t   *g;
+    ngx_http_llm_deploy_t  *d;
+
+    root = cJSON_CreateObject();
+    if (root == NULL) {
+        return NGX_ERROR;
+    }
+
+    cJSON_AddStringToObject(root, "object", "list");
+    data = cJSON_AddArrayToObject(root, "data");
+
+    g = lmcf->groups.elts;
+
+    for (i = 0; data && i < lmcf->groups.nelts; i++) {
+        d = &((ngx_http_llm_deploy_t *) lmcf->deploys.elts)[g[i].deps[0]];
+
+        m = cJSON_CreateObject();
+        if (m == NULL) {
+            break;
+        }
+
+        cJSON_AddItemToArray(data, m);
+        cJSON_AddStringToObject(m, "id", d->dep->model_name);
+        cJSON_AddStringToObject(m, "object", "model");
+        cJSON_AddNumberToObject(m, "created", (double) ngx_time());
+        cJSON_AddStringToObject(m, "owned_by",
+                                llm_provider_name(d->dep->provider));
+    }
+
+    json = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+
+    if (json == NULL) {
+        return NGX_ERROR;
+    }
+
+    lmcf->models_json.len = ngx_strlen(json);
+    lmcf->models_json.data = ngx_pnalloc(cf->pool, lmcf->models_json.len);
+
+    if (lmcf->models_json.data == NULL) {
+        free(json);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(lmcf->models_json.data, json, lmcf->models_json.len);
+    free(json);
+
+    return NGX_OK;
+}

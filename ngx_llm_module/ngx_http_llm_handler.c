@@ -1,0 +1,354 @@
+
+/*
+ * Copyright (C) ngx_llm authors
+ *
+ * The content handler of llm_pass: routes the OpenAI surface, reads and
+ * checks the client body, picks the model group and hands the call to
+ * the upstream.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_llm_module.h"
+
+
+static ngx_http_llm_route_e ngx_http_llm_route(ngx_http_request_t *r);
+static ngx_int_t ngx_http_llm_models(ngx_http_request_t *r,
+    ngx_http_llm_main_conf_t *lmcf);
+static void ngx_http_llm_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_llm_start(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx);
+static cJSON *ngx_http_llm_parse_body(ngx_http_request_t *r,
+    llm_error_t *err);
+static ngx_int_t ngx_http_llm_init_call(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx);
+
+
+typedef struct {
+    ngx_str_t              suffix;
+    ngx_http_llm_route_e   route;
+    ngx_uint_t             method;
+} ngx_http_llm_route_t;
+
+
+static ngx_http_llm_route_t  ngx_http_llm_routes[] = {
+    { ngx_string("/chat/completions"), NGX_HTTP_LLM_ROUTE_CHAT,
+      NGX_HTTP_POST },
+    { ngx_string("/embeddings"), NGX_HTTP_LLM_ROUTE_EMBEDDINGS,
+      NGX_HTTP_POST },
+    { ngx_string("/models"), NGX_HTTP_LLM_ROUTE_MODELS,
+      NGX_HTTP_GET|NGX_HTTP_HEAD },
+    { ngx_null_string, NGX_HTTP_LLM_ROUTE_NONE, 0 }
+};
+
+
+ngx_int_t
+ngx_http_llm_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                  rc;
+    llm_error_t                err;
+    ngx_table_elt_t           *h;
+    ngx_http_llm_ctx_t        *ctx;
+    ngx_http_llm_route_t      *rt;
+    ngx_http_llm_main_conf_t  *lmcf;
+
+    lmcf = ngx_http_get_module_main_conf(r, ngx_http_llm_module);
+
+    ctx = ngx_http_llm_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->route = ngx_http_llm_route(r);
+
+    if (ctx->route == NGX_HTTP_LLM_ROUTE_NONE) {
+        llm_error_set(&err, NGX_HTTP_NOT_FOUND, "invalid_request_error",
+                      "unknown_url", NULL, "Unknown request URL: %.*s %.*s",
+                      (int) r->method_name.len, r->method_name.data,
+                      (int) ngx_min(r->uri.len, 256), r->uri.data);
+        return ngx_http_llm_send_error(r, &err);
+    }
+
+    for (rt = ngx_http_llm_routes; rt->route != ctx->route; rt++) {
+        /* void */
+    }
+
+    if (!(r->method & rt->method)) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Allow");
+
+        if (rt->method & NGX_HTTP_POST) {
+            ngx_str_set(&h->value, "POST");
+
+        } else {
+            ngx_str_set(&h->value, "GET, HEAD");
+        }
+
+        llm_error_set(&err, NGX_HTTP_NOT_ALLOWED, "invalid_request_error",
+                      "method_not_allowed", NULL,
+                      "Method %.*s is not allowed on %.*s",
+                      (int) r->method_name.len, r->method_name.data,
+                      (int) ngx_min(r->uri.len, 256), r->uri.data);
+        return ngx_http_llm_send_error(r, &err);
+    }
+
+    if (ctx->route == NGX_HTTP_LLM_ROUTE_MODELS) {
+        return ngx_http_llm_models(r, lmcf);
+    }
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_llm_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+ngx_http_llm_ctx_t *
+ngx_http_llm_get_ctx(ngx_http_request_t *r)
+{
+    ngx_http_llm_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_llm_module);
+    if (ctx) {
+        return ctx;
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_llm_ctx_t));
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    ctx->request = r;
+    ctx->lmcf = ngx_http_get_module_main_conf(r, ngx_http_llm_module);
+    ctx->length = -1;
+
+    if (ngx_http_llm_add_cleanup_ctx(r->pool, ctx) != NGX_OK) {
+        return NULL;
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_llm_module);
+
+    return ctx;
+}
+
+
+/* LiteLLM serves the same routes with and without "/v1" */
+static ngx_http_llm_route_e
+ngx_http_llm_route(ngx_http_request_t *r)
+{
+    ngx_str_t             *s;
+    ngx_http_llm_route_t  *rt;
+
+    for (rt = ngx_http_llm_routes; rt->route; rt++) {
+        s = &rt->suffix;
+
+        if (r->uri.len >= s->len
+            && ngx_strncmp(r->uri.data + r->uri.len - s->len, s->data,
+                           s->len) == 0)
+        {
+            return rt->route;
+        }
+    }
+
+    return NGX_HTTP_LLM_ROUTE_NONE;
+}
+
+
+static ngx_int_t
+ngx_http_llm_models(ngx_http_request_t *r, ngx_http_llm_main_conf_t *lmcf)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_llm_send_json(r, NGX_HTTP_OK, lmcf->models_json.data,
+                                  lmcf->models_json.len);
+}
+
+
+static void
+ngx_http_llm_body_handler(ngx_http_request_t *r)
+{
+    ngx_int_t            rc;
+    ngx_http_llm_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_llm_module);
+
+    rc = ngx_http_llm_start(r, ctx);
+
+    if (rc == NGX_DONE) {
+        return;
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static ngx_int_t
+ngx_http_llm_start(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
+{
+    llm_error_t   err;
+    const char   *model;
+
+    ctx->req = ngx_http_llm_parse_body(r, &err);
+    if (ctx->req == NULL) {
+        return ngx_http_llm_send_error(r, &err);
+    }
+
+    if (llm_request_validate(ctx->req,
+                             ctx->route == NGX_HTTP_LLM_ROUTE_EMBEDDINGS
+                             ? LLM_ENDPOINT_EMBEDDINGS : LLM_ENDPOINT_CHAT,
+                             &err)
+        != LLM_OK)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "llm: bad request: %s", err.message);
+        return ngx_http_llm_send_error(r, &err);
+    }
+
+    model = cJSON_GetObjectItemCaseSensitive(ctx->req, "model")->valuestring;
+
+    ctx->group = ngx_http_llm_find_group(ctx->lmcf, model);
+
+    if (ctx->group == NULL) {
+        llm_error_set(&err, NGX_HTTP_BAD_REQUEST, "invalid_request_error",
+                      "model_not_found", "model",
+                      "Invalid model name passed in model=%.200s. Call "
+                      "/v1/models to view available models.", model);
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "llm: unknown model \"%.200s\"", model);
+        return ngx_http_llm_send_error(r, &err);
+    }
+
+    if (ngx_http_llm_init_call(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_llm_upstream_start(r, ctx);
+}
+
+
+/* the body as one contiguous buffer, whether in memory bufs or a file */
+static cJSON *
+ngx_http_llm_parse_body(ngx_http_request_t *r, llm_error_t *err)
+{
+    off_t         len;
+    u_char       *p, *data;
+    cJSON        *json;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    len = 0;
+
+    for (cl = r->request_body ? r->request_body->bufs : NULL;
+         cl;
+         cl = cl->next)
+    {
+        len += ngx_buf_size(cl->buf);
+    }
+
+    if (len == 0) {
+        llm_error_set(err, NGX_HTTP_BAD_REQUEST, "invalid_request_error",
+                      NULL, NULL, "request body is empty; expected JSON");
+        return NULL;
+    }
+
+    data = ngx_pnalloc(r->pool, len);
+    if (data == NULL) {
+        llm_error_set(err, NGX_HTTP_INTERNAL_SERVER_ERROR, "server_error",
+                      NULL, NULL, "out of memory");
+        return NULL;
+    }
+
+    p = data;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (!b->in_file) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        /* a large body was spooled to a file: one short local read */
+        n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
+                          b->file_pos);
+
+        if (n != b->file_last - b->file_pos) {
+            llm_error_set(err, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                          "server_error", NULL, NULL,
+                          "could not read the request body");
+            return NULL;
+        }
+
+        p += n;
+    }
+
+    json = cJSON_ParseWithLength((char *) data, len);
+
+    if (json == NULL) {
+        llm_error_set(err, NGX_HTTP_BAD_REQUEST, "invalid_request_error",
+                      NULL, NULL, "request body is not valid JSON (error "
+                      "near byte %d, or nested deeper than %d levels)",
+                      (int) (cJSON_GetErrorPtr()
+                             ? cJSON_GetErrorPtr() - (char *) data : 0),
+                      CJSON_NESTING_LIMIT);
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "llm: client sent invalid JSON");
+        return NULL;
+    }
+
+    if (ngx_http_llm_add_cleanup_json(r->pool, json) != NGX_OK) {
+        cJSON_Delete(json);
+        llm_error_set(err, NGX_HTTP_INTERNAL_SERVER_ERROR, "server_error",
+                      NULL, NULL, "out of memory");
+        return NULL;
+    }
+
+    return json;
+}
+
+
+static ngx_int_t
+ngx_http_llm_init_call(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
+{
+    cJSON        *v, *opts;
+    llm_call_t   *call;
+
+    call = &ctx->call;
+
+    call->endpoint = ctx->route == NGX_HTTP_LLM_ROUTE_EMBEDDINGS
+                     ? LLM_ENDPOINT_EMBEDDINGS : LLM_ENDPOINT_CHAT;
+    call->req = ctx->req;
+    call->model_name = cJSON_GetObjectItemCaseSensitive(ctx->req,
+                                                        "model")->valuestring;
+
+    v = cJSON_GetObjectItemCaseSensitive(ctx->req, "stream");
+    call->stream = (call->endpoint == LLM_ENDPOINT_CHAT && cJSON_IsTrue(v));
+
+    opts = cJSON_GetObjectItemCaseSensitive(ctx->req, "stream_options");
+    v = cJSON_GetObjectItemCaseSensitive(opts, "include_usage");
+    call->include_usage = call->stream && cJSON_IsTrue(v);
+
+    llm_mint_id(call->id, sizeof(call->id),
+                call->endpoint == LLM_ENDPOINT_CHAT ? "chatcmpl-" : "emb-");
+    call->created = (long long) ngx_time();
+    call->now = ngx_time();
+
+    return NGX_OK;
+}

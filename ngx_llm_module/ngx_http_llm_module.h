@@ -1,0 +1,207 @@
+
+/*
+ * Copyright (C) ngx_llm authors
+ */
+
+
+#ifndef _NGX_HTTP_LLM_MODULE_H_INCLUDED_
+#define _NGX_HTTP_LLM_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "llm_adapter.h"
+
+
+#define NGX_HTTP_LLM_VERSION  "0.1.0"
+
+
+/* a deployment as the nginx side sees it: addresses, TLS name, host */
+typedef struct {
+    llm_deployment_t              *dep;
+    ngx_addr_t                    *addrs;
+    ngx_uint_t                     naddrs;
+    ngx_uint_t                     next;          /* round robin, per worker */
+    ngx_str_t                      name;          /* "host:port" for logs */
+    ngx_str_t                      host;          /* Host header value */
+    ngx_str_t                      ssl_name;      /* SNI and verified name */
+    ngx_uint_t                     weight;
+    unsigned                       tls:1;
+#if (NGX_HTTP_SSL)
+    ngx_ssl_session_t             *ssl_session;   /* per worker */
+#endif
+} ngx_http_llm_deploy_t;
+
+
+/* the deployments sharing one model_name */
+typedef struct {
+    ngx_str_t                      name;
+    ngx_uint_t                    *deps;          /* indexes into deploys */
+    ngx_uint_t                     ndeps;
+    ngx_uint_t                     total_weight;
+} ngx_http_llm_group_t;
+
+
+typedef struct ngx_http_llm_main_conf_s  ngx_http_llm_main_conf_t;
+
+/* an idle upstream connection, keyed by address, TLS and SNI name */
+typedef struct {
+    ngx_queue_t                    queue;
+    ngx_http_llm_main_conf_t      *lmcf;
+    ngx_connection_t              *connection;
+    socklen_t                      socklen;
+    ngx_sockaddr_t                 sockaddr;
+    ngx_uint_t                     tls;
+    size_t                         sni_len;
+    u_char                         sni[256];
+} ngx_http_llm_keepalive_t;
+
+
+struct ngx_http_llm_main_conf_s {
+    ngx_str_t                      config_file;
+    llm_config_t                  *cfg;
+
+    ngx_array_t                    deploys;       /* ngx_http_llm_deploy_t */
+    ngx_array_t                    groups;        /* ngx_http_llm_group_t */
+    ngx_str_t                      models_json;   /* GET /v1/models */
+
+    ngx_str_t                      trusted_certificate;
+#if (NGX_HTTP_SSL)
+    ngx_ssl_t                     *ssl;
+#endif
+
+    ngx_uint_t                     keepalive;
+    ngx_msec_t                     keepalive_timeout;
+    ngx_uint_t                     keepalive_requests;
+    ngx_queue_t                    cache;         /* idle connections, MRU */
+    ngx_queue_t                    free;
+
+    ngx_http_upstream_srv_conf_t  *upstream;      /* our balancer */
+    ngx_uint_t                     used;          /* some llm_pass exists */
+};
+
+
+typedef struct {
+    ngx_flag_t                     enable;
+    ngx_http_upstream_conf_t       upstream;
+    size_t                         max_response_size;
+} ngx_http_llm_loc_conf_t;
+
+
+typedef enum {
+    NGX_HTTP_LLM_ROUTE_NONE = 0,
+    NGX_HTTP_LLM_ROUTE_CHAT,
+    NGX_HTTP_LLM_ROUTE_EMBEDDINGS,
+    NGX_HTTP_LLM_ROUTE_MODELS
+} ngx_http_llm_route_e;
+
+
+typedef enum {
+    NGX_HTTP_LLM_RESP_STATUS = 0,
+    NGX_HTTP_LLM_RESP_HEADERS,
+    NGX_HTTP_LLM_RESP_BODY,
+    NGX_HTTP_LLM_RESP_STREAM
+} ngx_http_llm_resp_state_e;
+
+
+#define NGX_HTTP_LLM_MAX_PLAN  16
+
+
+typedef struct {
+    ngx_http_request_t            *request;
+    ngx_http_llm_main_conf_t      *lmcf;
+    ngx_http_llm_route_e           route;
+
+    cJSON                         *req;           /* client body */
+    llm_call_t                     call;
+    ngx_http_llm_group_t          *group;
+    ngx_http_llm_deploy_t         *deploy;        /* the current try's */
+
+    ngx_uint_t                     plan[NGX_HTTP_LLM_MAX_PLAN];
+    ngx_uint_t                     nplan;
+    ngx_uint_t                     attempt;       /* index into plan */
+    ngx_chain_t                   *prebuilt;      /* first try's request */
+
+    /* the upstream response */
+    ngx_http_llm_resp_state_e      state;
+    ngx_http_status_t              status;
+    ngx_http_chunked_t             chunked;
+    off_t                          length;        /* -1: none given */
+    llm_buf_t                      body;
+    llm_stream_t                  *stream;
+    ngx_chain_t                   *out;           /* translated response */
+    ngx_array_t                   *pass;          /* ngx_keyval_t to relay */
+    llm_usage_t                    usage;
+
+    /* set when an error response belongs to us, see the error filter */
+    llm_error_t                    error;
+
+    unsigned                       is_chunked:1;
+    unsigned                       conn_close:1;
+    unsigned                       body_done:1;
+    unsigned                       error_set:1;   /* error holds the reason */
+    unsigned                       replaced:1;    /* filter swapped a body */
+    unsigned                       json_sent:1;   /* our own JSON went out */
+    unsigned                       replaced_sent:1;
+
+    ngx_str_t                      replacement;   /* the filter's JSON */
+} ngx_http_llm_ctx_t;
+
+
+extern ngx_module_t  ngx_http_llm_module;
+
+
+/* ngx_http_llm_config.c */
+char *ngx_http_llm_config(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_llm_config_init(ngx_conf_t *cf,
+    ngx_http_llm_main_conf_t *lmcf);
+ngx_http_llm_group_t *ngx_http_llm_find_group(ngx_http_llm_main_conf_t *lmcf,
+    const char *name);
+
+/* ngx_http_llm_handler.c */
+ngx_int_t ngx_http_llm_handler(ngx_http_request_t *r);
+ngx_http_llm_ctx_t *ngx_http_llm_get_ctx(ngx_http_request_t *r);
+
+/* ngx_http_llm_upstream.c */
+ngx_int_t ngx_http_llm_upstream_start(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx);
+ngx_chain_t *ngx_http_llm_build_request(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, ngx_http_llm_deploy_t *d, llm_error_t *err);
+
+/* ngx_http_llm_response.c */
+ngx_int_t ngx_http_llm_process_header(ngx_http_request_t *r);
+ngx_int_t ngx_http_llm_input_filter_init(void *data);
+ngx_int_t ngx_http_llm_input_filter(void *data, ssize_t bytes);
+void ngx_http_llm_finalize_stream(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, ngx_int_t rc);
+
+/* ngx_http_llm_balancer.c */
+ngx_int_t ngx_http_llm_init_balancer(ngx_conf_t *cf,
+    ngx_http_llm_main_conf_t *lmcf);
+
+/* ngx_http_llm_keepalive.c */
+ngx_int_t ngx_http_llm_keepalive_init(ngx_conf_t *cf,
+    ngx_http_llm_main_conf_t *lmcf);
+ngx_int_t ngx_http_llm_keepalive_get(ngx_http_llm_main_conf_t *lmcf,
+    ngx_peer_connection_t *pc, ngx_http_llm_deploy_t *d);
+void ngx_http_llm_keepalive_put(ngx_http_llm_main_conf_t *lmcf,
+    ngx_peer_connection_t *pc, ngx_http_llm_deploy_t *d);
+
+/* ngx_http_llm_error.c */
+ngx_int_t ngx_http_llm_send_error(ngx_http_request_t *r,
+    const llm_error_t *err);
+ngx_int_t ngx_http_llm_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *data, size_t len);
+ngx_int_t ngx_http_llm_error_filter_init(ngx_conf_t *cf);
+
+/* ngx_http_llm_util.c */
+ngx_int_t ngx_http_llm_add_cleanup_json(ngx_pool_t *pool, cJSON *json);
+ngx_int_t ngx_http_llm_add_cleanup_ctx(ngx_pool_t *pool,
+    ngx_http_llm_ctx_t *ctx);
+ngx_int_t ngx_http_llm_error_to_str(ngx_pool_t *pool, const llm_error_t *err,
+    ngx_str_t *out);
+
+
+#endif /* _NGX_HTTP_LLM_MODULE_H_INCLUDED_ */

@@ -1,0 +1,291 @@
+
+/*
+ * Copyright (C) ngx_llm authors
+ *
+ * llm_pass as an nginx upstream: the callbacks, and the provider request
+ * built for each try.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_llm_module.h"
+
+
+static ngx_int_t ngx_http_llm_create_request(ngx_http_request_t *r);
+static ngx_int_t ngx_http_llm_reinit_request(ngx_http_request_t *r);
+static void ngx_http_llm_abort_request(ngx_http_request_t *r);
+static void ngx_http_llm_finalize_request(ngx_http_request_t *r,
+    ngx_int_t rc);
+static void ngx_http_llm_plan(ngx_http_llm_ctx_t *ctx);
+static ngx_int_t ngx_http_llm_check_header(const char *s);
+
+
+ngx_int_t
+ngx_http_llm_upstream_start(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
+{
+    ngx_uint_t                level;
+    llm_error_t               err;
+    ngx_http_upstream_t      *u;
+    ngx_http_llm_deploy_t    *d;
+    ngx_http_llm_loc_conf_t  *llcf;
+
+    ngx_http_llm_plan(ctx);
+
+    /*
+     * the first try is built now, so that a request this provider cannot
+     * take is refused before any connection is made
+     */
+    d = &((ngx_http_llm_deploy_t *) ctx->lmcf->deploys.elts)[ctx->plan[0]];
+
+    ctx->prebuilt = ngx_http_llm_build_request(r, ctx, d, &err);
+    if (ctx->prebuilt == NULL) {
+        level = (err.status >= 500) ? NGX_LOG_ERR : NGX_LOG_INFO;
+
+        ngx_log_error(level, r->connection->log, 0, "llm: model \"%V\": %s",
+                      &ctx->group->name, err.message);
+        return ngx_http_llm_send_error(r, &err);
+    }
+
+    if (ngx_http_upstream_create(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    u = r->upstream;
+    llcf = ngx_http_get_module_loc_conf(r, ngx_http_llm_module);
+
+    /* a private copy: each try may carry its deployment's timeouts */
+    u->conf = ngx_palloc(r->pool, sizeof(ngx_http_upstream_conf_t));
+    if (u->conf == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(u->conf, &llcf->upstream, sizeof(ngx_http_upstream_conf_t));
+
+    u->output.tag = (ngx_buf_tag_t) &ngx_http_llm_module;
+
+    u->create_request = ngx_http_llm_create_request;
+    u->reinit_request = ngx_http_llm_reinit_request;
+    u->process_header = ngx_http_llm_process_header;
+    u->abort_request = ngx_http_llm_abort_request;
+    u->finalize_request = ngx_http_llm_finalize_request;
+
+    u->input_filter_init = ngx_http_llm_input_filter_init;
+    u->input_filter = ngx_http_llm_input_filter;
+    u->input_filter_ctx = ctx;
+
+    u->buffering = 0;
+
+    ngx_http_upstream_init(r);
+
+    return NGX_DONE;
+}
+
+
+/* for now the group's order after a weighted pick of the first */
+static void
+ngx_http_llm_plan(ngx_http_llm_ctx_t *ctx)
+{
+    ngx_uint_t              i, n, first, pick;
+    ngx_http_llm_group_t   *g;
+    ngx_http_llm_deploy_t  *d;
+
+    g = ctx->group;
+    d = ctx->lmcf->deploys.elts;
+    n = ngx_min(g->ndeps, NGX_HTTP_LLM_MAX_PLAN);
+
+    pick = ngx_random() % g->total_weight;
+    first = 0;
+
+    for (i = 0; i < g->ndeps; i++) {
+        if (pick < d[g->deps[i]].weight) {
+            first = i;
+            break;
+        }
+
+        pick -= d[g->deps[i]].weight;
+    }
+
+    for (i = 0; i < n; i++) {
+        ctx->plan[i] = g->deps[(first + i) % g->ndeps];
+    }
+
+    ctx->nplan = n;
+}
+
+
+ngx_chain_t *
+ngx_http_llm_build_request(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    ngx_http_llm_deploy_t *d, llm_error_t *err)
+{
+    size_t           len;
+    ngx_buf_t       *b;
+    ngx_uint_t       i;
+    ngx_chain_t     *cl;
+    llm_http_req_t   hr;
+
+    if (d->naddrs == 0) {
+        llm_error_set(err, NGX_HTTP_BAD_GATEWAY, "server_error", NULL, NULL,
+                      "the host \"%.*s\" of model \"%s\" did not resolve "
+                      "when the configuration was loaded",
+                      (int) d->name.len, d->name.data, d->dep->model_name);
+        return NULL;
+    }
+
+    ctx->call.dep = d->dep;
+    ctx->call.drop_params = d->dep->drop_params >= 0
+                            ? d->dep->drop_params
+                            : ctx->lmcf->cfg->drop_params;
+
+    if (llm_request_build(&ctx->call, &hr, err) != LLM_OK) {
+        return NULL;
+    }
+
+    len = sizeof(" ") - 1 + hr.path.len + sizeof(" HTTP/1.1" CRLF) - 1
+          + sizeof("Host: ") - 1 + d->host.len + sizeof(CRLF) - 1
+          + sizeof("Content-Type: application/json" CRLF) - 1
+          + sizeof("Content-Length: " CRLF) - 1 + NGX_SIZE_T_LEN
+          + sizeof("Accept-Encoding: identity" CRLF) - 1
+          + sizeof("User-Agent: ngx_llm/" NGX_HTTP_LLM_VERSION CRLF) - 1
+          + sizeof(CRLF) - 1 + hr.body.len
+          + ngx_strlen(hr.method);
+
+    if (hr.accept) {
+        len += sizeof("Accept: " CRLF) - 1 + ngx_strlen(hr.accept);
+    }
+
+    for (i = 0; i < hr.nheaders; i++) {
+        /* a secret with a stray newline must not split the request */
+        if (ngx_http_llm_check_header(hr.headers[i].name) != NGX_OK
+            || ngx_http_llm_check_header(hr.headers[i].value) != NGX_OK)
+        {
+            llm_error_set(err, NGX_HTTP_INTERNAL_SERVER_ERROR, "server_error",
+                          NULL, NULL, "the \"%s\" header for model \"%s\" "
+                          "contains a line break; check its configuration",
+                          hr.headers[i].name, d->dep->model_name);
+            llm_http_req_free(&hr);
+            return NULL;
+        }
+
+        len += ngx_strlen(hr.headers[i].name) + sizeof(": " CRLF) - 1
+               + ngx_strlen(hr.headers[i].value);
+    }
+
+    b = ngx_create_temp_buf(r->pool, len);
+    cl = ngx_alloc_chain_link(r->pool);
+
+    if (b == NULL || cl == NULL) {
+        llm_http_req_free(&hr);
+        llm_error_set(err, NGX_HTTP_INTERNAL_SERVER_ERROR, "server_error",
+                      NULL, NULL, "out of memory");
+        return NULL;
+    }
+
+    b->last = ngx_sprintf(b->last, "%s %*s HTTP/1.1" CRLF "Host: %V" CRLF
+                          "Content-Type: application/json" CRLF
+                          "Content-Length: %uz" CRLF
+                          "Accept-Encoding: identity" CRLF
+                          "User-Agent: ngx_llm/" NGX_HTTP_LLM_VERSION CRLF,
+                          hr.method, hr.path.len, hr.path.data, &d->host,
+                          hr.body.len);
+
+    if (hr.accept) {
+        b->last = ngx_sprintf(b->last, "Accept: %s" CRLF, hr.accept);
+    }
+
+    for (i = 0; i < hr.nheaders; i++) {
+        b->last = ngx_sprintf(b->last, "%s: %s" CRLF, hr.headers[i].name,
+                              hr.headers[i].value);
+    }
+
+    b->last = ngx_cpymem(b->last, CRLF, sizeof(CRLF) - 1);
+    b->last = ngx_cpymem(b->last, hr.body.data, hr.body.len);
+    b->flush = 1;
+
+    llm_http_req_free(&hr);
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    return cl;
+}
+
+
+static ngx_int_t
+ngx_http_llm_check_header(const char *s)
+{
+    for ( /* void */ ; *s; s++) {
+        if (*s == CR || *s == LF) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_llm_create_request(ngx_http_request_t *r)
+{
+    ngx_http_llm_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_llm_module);
+
+    r->upstream->request_bufs = ctx->prebuilt;
+
+    return NGX_OK;
+}
+
+
+/* a new try: forget what the last one parsed */
+static ngx_int_t
+ngx_http_llm_reinit_request(ngx_http_request_t *r)
+{
+    ngx_http_llm_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_llm_module);
+
+    ctx->state = NGX_HTTP_LLM_RESP_STATUS;
+    ctx->length = -1;
+    ctx->is_chunked = 0;
+    ctx->conn_close = 0;
+    ctx->body_done = 0;
+    ctx->out = NULL;
+    ctx->pass = NULL;
+    ngx_memzero(&ctx->status, sizeof(ngx_http_status_t));
+    ngx_memzero(&ctx->chunked, sizeof(ngx_http_chunked_t));
+    llm_buf_reset(&ctx->body);
+
+    if (ctx->stream) {
+        llm_stream_free(ctx->stream);
+        ctx->stream = NULL;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_llm_abort_request(ngx_http_request_t *r)
+{
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "abort http llm request");
+}
+
+
+static void
+ngx_http_llm_finalize_request(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_http_llm_ctx_t  *ctx;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "finalize http llm request: %i", rc);
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_llm_module);
+
+    if (ctx && ctx->stream && r->upstream->header_sent) {
+        ngx_http_llm_finalize_stream(r, ctx, rc);
+    }
+}

@@ -1,0 +1,98 @@
+
+/*
+ * Copyright (C) ngx_llm authors
+ *
+ * Ties malloc()ed adapter memory (cJSON trees, llm_buf_t, streams) to
+ * the request pool, so that no error path can leak it.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_llm_module.h"
+
+
+static void ngx_http_llm_cleanup_json(void *data);
+static void ngx_http_llm_cleanup_ctx(void *data);
+
+
+ngx_int_t
+ngx_http_llm_add_cleanup_json(ngx_pool_t *pool, cJSON *json)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_llm_cleanup_json;
+    cln->data = json;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_llm_cleanup_json(void *data)
+{
+    cJSON_Delete(data);
+}
+
+
+ngx_int_t
+ngx_http_llm_add_cleanup_ctx(ngx_pool_t *pool, ngx_http_llm_ctx_t *ctx)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_llm_cleanup_ctx;
+    cln->data = ctx;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_llm_cleanup_ctx(void *data)
+{
+    ngx_http_llm_ctx_t *ctx = data;
+
+    llm_buf_free(&ctx->body);
+    llm_stream_free(ctx->stream);
+    ctx->stream = NULL;
+}
+
+
+ngx_int_t
+ngx_http_llm_error_to_str(ngx_pool_t *pool, const llm_error_t *err,
+    ngx_str_t *out)
+{
+    llm_buf_t  b;
+
+    ngx_memzero(&b, sizeof(llm_buf_t));
+
+    if (llm_error_json(err, &b) != 0) {
+        llm_buf_free(&b);
+        return NGX_ERROR;
+    }
+
+    out->len = b.len;
+    out->data = ngx_pnalloc(pool, b.len);
+
+    if (out->data == NULL) {
+        llm_buf_free(&b);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(out->data, b.data, b.len);
+    llm_buf_free(&b);
+
+    return NGX_OK;
+}
