@@ -32,7 +32,7 @@
 #define LLM_YAML_MAX_DEPTH      64
 
 /* nodes that aliases may add on top of the document's own nodes */
-#define LLM_YAML_ALIAS_NODES    1000000
+#define LLM_YAML_ALIAS_NODES    100000
 
 #define LLM_ENV_PREFIX          "os.environ/"
 #define LLM_ENV_PREFIX_LEN      (sizeof(LLM_ENV_PREFIX) - 1)
@@ -114,6 +114,7 @@ static size_t llm_yaml_key_line(llm_cf_ctx_t *ctx, yaml_node_t *map,
 
 static int llm_config_root(llm_cf_ctx_t *ctx, yaml_node_t *root);
 static int llm_config_mapping(llm_cf_ctx_t *ctx, yaml_node_t *root);
+static int llm_config_drop_params(llm_cf_ctx_t *ctx, yaml_node_t *root);
 static int llm_config_unknown_keys(llm_cf_ctx_t *ctx, yaml_node_t *root);
 static int llm_config_section(llm_cf_ctx_t *ctx, yaml_node_t *root,
     const char *name, int raw, cJSON **out);
@@ -261,6 +262,10 @@ llm_config_load_file(const char *path, llm_config_getenv_pt getenv_fn,
     llm_config_t  *cf;
 
     memset(&b, 0, sizeof(llm_buf_t));
+
+    if (err == NULL) {
+        errlen = 0;
+    }
 
     if (llm_read_file(path, &b, err, errlen) != 0) {
         llm_buf_free(&b);
@@ -1095,8 +1100,6 @@ llm_config_root(llm_cf_ctx_t *ctx, yaml_node_t *root)
 static int
 llm_config_mapping(llm_cf_ctx_t *ctx, yaml_node_t *root)
 {
-    int            v;
-    cJSON         *item;
     yaml_node_t   *list;
     llm_config_t  *cf;
 
@@ -1127,20 +1130,9 @@ llm_config_mapping(llm_cf_ctx_t *ctx, yaml_node_t *root)
         return -1;
     }
 
-    item = cJSON_GetObjectItemCaseSensitive(cf->litellm_settings,
-                                            "drop_params");
-    v = llm_json_bool(item);
-
-    if (v == -1) {
-        llm_cf_error(ctx, llm_yaml_key_line(ctx,
-                                            llm_yaml_get(ctx, root,
-                                                         "litellm_settings"),
-                                            "drop_params", 0),
-                     "litellm_settings.drop_params must be true or false");
+    if (llm_config_drop_params(ctx, root) != 0) {
         return -1;
     }
-
-    cf->drop_params = (v == 1);
 
     list = llm_yaml_get(ctx, root, "model_list");
 
@@ -1156,6 +1148,28 @@ llm_config_mapping(llm_cf_ctx_t *ctx, yaml_node_t *root)
     }
 
     return llm_config_models(ctx, list);
+}
+
+
+static int
+llm_config_drop_params(llm_cf_ctx_t *ctx, yaml_node_t *root)
+{
+    int           v;
+    yaml_node_t  *node;
+
+    v = llm_json_bool(cJSON_GetObjectItemCaseSensitive(
+                          ctx->cf->litellm_settings, "drop_params"));
+
+    if (v == -1) {
+        node = llm_yaml_get(ctx, root, "litellm_settings");
+        llm_cf_error(ctx, llm_yaml_key_line(ctx, node, "drop_params", 0),
+                     "litellm_settings.drop_params must be true or false");
+        return -1;
+    }
+
+    ctx->cf->drop_params = (v == 1);
+
+    return 0;
 }
 
 

@@ -680,6 +680,14 @@ REPORT="$TMP/report.txt"
                 printf "note: other processes used %.0f%% of a core during %s/%s: expect noise\n", o, t, m }'
         done
     done
+    for t in $targets; do
+        n=$(grep -c '\[\(error\|crit\|alert\|emerg\)\]' "$TMP/$t/error.log" 2>/dev/null)
+        if [ "${n:-0}" -gt 0 ]; then
+            echo "note: $t error.log has $n error lines, e.g.:"
+            grep '\[\(error\|crit\|alert\|emerg\)\]' "$TMP/$t/error.log" \
+                | head -n 3 | cut -c1-300 | sed 's/^/    /'
+        fi
+    done
     [ -n "$FAILED" ] && echo "FAILED (non-2xx, socket errors or crashes):$FAILED"
     echo
     echo "raw:"

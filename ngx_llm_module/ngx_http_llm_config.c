@@ -148,7 +148,7 @@ ngx_http_llm_init_deploy(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
     dflt = dep->base.port == (d->tls ? 443 : 80);
 
     /* "[v6]:port", as in a URL; the Host header omits a default port */
-    p = ngx_pnalloc(cf->pool, hlen + sizeof("[]:65535") * 2);
+    p = ngx_pnalloc(cf->pool, 2 * (hlen + sizeof("[]:65535")));
     if (p == NULL) {
         return NGX_ERROR;
     }

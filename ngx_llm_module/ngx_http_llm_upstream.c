@@ -126,20 +126,21 @@ ngx_http_llm_build_request(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     ngx_chain_t     *cl;
     llm_http_req_t   hr;
 
-    if (d->naddrs == 0) {
-        llm_error_set(err, NGX_HTTP_BAD_GATEWAY, "server_error", NULL, NULL,
-                      "the host \"%.*s\" of model \"%s\" did not resolve "
-                      "when the configuration was loaded",
-                      (int) d->name.len, d->name.data, d->dep->model_name);
-        return NULL;
-    }
-
     ctx->call.dep = d->dep;
     ctx->call.drop_params = d->dep->drop_params >= 0
                             ? d->dep->drop_params
                             : ctx->lmcf->cfg->drop_params;
 
     if (llm_request_build(&ctx->call, &hr, err) != LLM_OK) {
+        return NULL;
+    }
+
+    if (d->naddrs == 0) {
+        llm_http_req_free(&hr);
+        llm_error_set(err, NGX_HTTP_BAD_GATEWAY, "server_error", NULL, NULL,
+                      "the host \"%.*s\" of model \"%s\" did not resolve "
+                      "when the configuration was loaded",
+                      (int) d->name.len, d->name.data, d->dep->model_name);
         return NULL;
     }
 

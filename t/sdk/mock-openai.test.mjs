@@ -228,7 +228,8 @@ test('embeddings: float, explicit base64, and the SDK default (base64 decoded)',
 
   const b = await client.embeddings.create({ model: 'text-embedding-3-small', input, encoding_format: 'base64', dimensions: 6 });
   assert.equal(typeof b.data[0].embedding, 'string');
-  const decoded = Array.from(new Float32Array(Buffer.from(b.data[0].embedding, 'base64').buffer.slice(0)));
+  const raw = Buffer.from(b.data[0].embedding, 'base64');
+  const decoded = Array.from(new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4));
   assert.deepEqual(decoded, f.data[0].embedding);
 
   const d = await client.embeddings.create({ model: 'text-embedding-3-small', input, dimensions: 6 });
