@@ -67,5 +67,12 @@ sdk: $(MODULE)
 bench: $(MODULE)
 	@sh bench/run.sh
 
+# each libFuzzer target for FUZZ_TIME seconds (ASan + UBSan)
+FUZZ_TIME ?= 60
+FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
+
+fuzz:
+	@sh tools/fuzz.sh $(FUZZ_TIME) $(FUZZ_SRCS)
+
 clean:
 	rm -rf $(BUILD) objs

@@ -889,36 +889,93 @@ t_stream(t_ctx_t *t, const char *in, int mode, size_t split,
 }
 
 
+/*
+ * compares SSE outputs event by event; the JSON payloads as values, so
+ * that the key order of a relayed chunk does not matter
+ */
+static void
+t_sse_eq(const char *got, const char *expect)
+{
+    char        *g, *e, *gs, *es, *gn, *en;
+    size_t       glen, elen;
+
+    glen = strlen(got);
+    elen = strlen(expect);
+
+    if (glen < 2 || strcmp(got + glen - 2, "\n\n") != 0) {
+        fprintf(stderr, "got: %s\n", got);
+        fail_msg("the stream does not end with a blank line");
+    }
+
+    assert_true(elen >= 2);
+
+    g = strdup(got);
+    e = strdup(expect);
+
+    for (gs = g, es = e; *gs && *es; gs = gn + 2, es = en + 2) {
+        gn = strstr(gs, "\n\n");
+        en = strstr(es, "\n\n");
+        assert_non_null(gn);
+        assert_non_null(en);
+        *gn = '\0';
+        *en = '\0';
+
+        if (strncmp(gs, "data: ", 6) != 0 || strncmp(es, "data: ", 6) != 0
+            || strchr(gs, '\n'))
+        {
+            fprintf(stderr, "got: %s\nexpect: %s\n", gs, es);
+            fail_msg("not a data: event");
+        }
+
+        if (strcmp(es + 6, "[DONE]") == 0) {
+            assert_string_equal(gs + 6, "[DONE]");
+
+        } else {
+            t_json_eq(gs + 6, es + 6);
+        }
+    }
+
+    if (*gs || *es) {
+        fprintf(stderr, "got: %s\nexpect: %s\n", got, expect);
+        fail_msg("a different number of events");
+    }
+
+    free(g);
+    free(e);
+}
+
+
 /* the output must not depend on how the upstream bytes were split */
 static void
 t_stream_check(t_ctx_t *t, const char *in, const char *expect,
     llm_usage_t *usage)
 {
-    char      *out;
+    char      *out, *whole;
     size_t     k, len;
     unsigned   seed;
 
-    out = t_stream(t, in, 0, 0, 0, usage);
-    assert_string_equal(out, expect);
-    free(out);
+    whole = t_stream(t, in, 0, 0, 0, usage);
+    t_sse_eq(whole, expect);
 
     out = t_stream(t, in, 1, 0, 0, NULL);
-    assert_string_equal(out, expect);
+    assert_string_equal(out, whole);
     free(out);
 
     len = strlen(in);
 
     for (k = 1; k < len; k++) {
         out = t_stream(t, in, 2, k, 0, NULL);
-        assert_string_equal(out, expect);
+        assert_string_equal(out, whole);
         free(out);
     }
 
     for (seed = 1; seed <= 20; seed++) {
         out = t_stream(t, in, 3, 0, seed, NULL);
-        assert_string_equal(out, expect);
+        assert_string_equal(out, whole);
         free(out);
     }
+
+    free(whole);
 }
 
 
@@ -927,7 +984,7 @@ t_stream_check(t_ctx_t *t, const char *in, const char *expect,
     "\"created\":1700000000,\"model\":\"" model "\",\"choices\":[{"        \
     "\"index\":0,\"delta\":"
 
-/* how llm_chunk_json prints a relayed chunk: id/created/model last */
+/* the rest of a relayed chunk: id/created/model (compared as JSON) */
 #define T_TAIL(model)                                                        \
     "\"id\":\"" T_ID "\",\"created\":1700000000,\"model\":\"" model "\"}\n\n"
 

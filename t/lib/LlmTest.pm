@@ -138,6 +138,12 @@ package LlmTest;
 #                           worker has exited and a new one started (the new
 #                           generation alone serves), then runs phase 2:
 #   --- request2 / requests2 / error_code2 / response_json2 / ... / check2
+#   --- reload_must_fail    the reload must be refused (an [emerg] is logged, no
+#                           new worker starts); phase 2 then runs against the
+#                           old generation.  Add the emerg text to --- log_allow.
+#
+#  harness self-test only
+#   --- expect_failure      names of checks that must fail (t/selftest/fail.tt)
 #
 # Perl sections are evaluated after variable expansion, as UTF-8 text,
 # in package main; JSON is tried first when the text starts with { or [.
@@ -1413,8 +1419,16 @@ sub _reload {
     _write_conf($t, 2);
     kill 'HUP', $t->{master_pid};
     my $deadline = time + 15;
+    my $must_fail = _has($t, 'reload_must_fail');
     while (time < $deadline) {
         my $new = substr(_slurp("$dir/error.log"), $off);
+        if ($must_fail) {
+            my @started = ($new =~ /start worker process (\d+)/g);
+            return "reload was expected to fail but a new worker started:\n$new" if @started;
+            return undef if $new =~ /\[emerg\]/;
+            sleep 0.05;
+            next;
+        }
         my %gone = map { $_ => 1 } ($new =~ /worker process (\d+) exited/g);
         my @started = ($new =~ /start worker process (\d+)/g);
         my @still = grep { !$gone{$_} } @old;
@@ -1433,7 +1447,7 @@ my %KNOWN = map { $_ => 1 } @PHASED, (map { "${_}2" } @PHASED), qw(
     models env main_config http_config config no_llm_config no_module log_level
     log_allow timeout must_die nginx_t_like nginx_t_unlike client_keepalive
     error_log no_error_log reload_models reload_config reload_http_config
-    expect_failure ONLY SKIP LAST);
+    reload_must_fail expect_failure ONLY SKIP LAST);
 
 sub _run_block {
     my ($block, $n) = @_;
