@@ -19,8 +19,10 @@
 #include "llm_adapter.h"
 
 
-/* Anthropic requires max_tokens; used when neither the client nor the
- * deployment gave max_completion_tokens / max_tokens */
+/*
+ * Anthropic requires max_tokens; this is sent when neither the client
+ * nor the deployment gave max_completion_tokens or max_tokens
+ */
 #define LLM_ANTHROPIC_DEFAULT_MAX_TOKENS  4096
 
 /* the forced tool that carries response_format json_schema/json_object */

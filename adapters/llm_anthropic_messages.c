@@ -47,6 +47,7 @@ static cJSON *llm_anthropic_url(llm_anthropic_conv_t *cv, const char *url,
 static int llm_anthropic_cache_last(cJSON *blocks, const cJSON *m);
 static int llm_anthropic_add_turn(llm_anthropic_conv_t *cv,
     const char *role, cJSON *content, int tool_results);
+static int llm_anthropic_insert(cJSON *array, int pos, cJSON *items);
 static cJSON *llm_anthropic_blocks(cJSON *turn);
 static int llm_anthropic_system_out(llm_anthropic_conv_t *cv, cJSON *body);
 static int llm_anthropic_bad(llm_anthropic_conv_t *cv, const char *fmt,
@@ -792,9 +793,11 @@ llm_anthropic_add_turn(llm_anthropic_conv_t *cv, const char *role,
         return LLM_OK;
     }
 
-    pos = 0;
+    pos = cJSON_GetArraySize(blocks);
 
     if (tool_results) {
+        pos = 0;
+
         for (b = blocks->child; b; b = b->next, pos++) {
             t = cJSON_GetObjectItemCaseSensitive(b, "type");
 
@@ -805,18 +808,46 @@ llm_anthropic_add_turn(llm_anthropic_conv_t *cv, const char *role,
         }
     }
 
-    while (content->child) {
-        b = cJSON_DetachItemViaPointer(content, content->child);
-
-        if (tool_results && pos < cJSON_GetArraySize(blocks)) {
-            cJSON_InsertItemInArray(blocks, pos++, b);
-
-        } else {
-            cJSON_AddItemToArray(blocks, b);
-        }
+    if (llm_anthropic_insert(blocks, pos, content) != LLM_OK) {
+        return llm_anthropic_conv_oom(cv);
     }
 
-    cJSON_Delete(content);
+    return LLM_OK;
+}
+
+
+/*
+ * Moves the items of "items" into array at pos, and frees "items".
+ * cJSON_InsertItemInArray() of cJSON 1.7.15 loses items inserted after
+ * an insert at the head, so the tail is set aside and put back instead.
+ */
+static int
+llm_anthropic_insert(cJSON *array, int pos, cJSON *items)
+{
+    cJSON  *rest, *b;
+
+    rest = cJSON_CreateArray();
+    if (rest == NULL) {
+        cJSON_Delete(items);
+        return LLM_ERROR;
+    }
+
+    while ((b = cJSON_DetachItemFromArray(array, pos)) != NULL) {
+        cJSON_AddItemToArray(rest, b);
+    }
+
+    while (items->child) {
+        b = cJSON_DetachItemViaPointer(items, items->child);
+        cJSON_AddItemToArray(array, b);
+    }
+
+    while (rest->child) {
+        b = cJSON_DetachItemViaPointer(rest, rest->child);
+        cJSON_AddItemToArray(array, b);
+    }
+
+    cJSON_Delete(items);
+    cJSON_Delete(rest);
 
     return LLM_OK;
 }
@@ -844,7 +875,8 @@ llm_anthropic_blocks(cJSON *turn)
     }
 
     cJSON_AddItemToArray(blocks, b);
-    cJSON_ReplaceItemInObjectCaseSensitive(turn, "content", blocks);
+    cJSON_DeleteItemFromObjectCaseSensitive(turn, "content");
 
-    return blocks;
+    return llm_anthropic_put(turn, "content", blocks) == LLM_OK
+           ? blocks : NULL;
 }

@@ -50,6 +50,7 @@ static int llm_cohere_auth(const llm_call_t *call, llm_http_req_t *out,
     llm_error_t *err);
 static int llm_cohere_chat_body(const llm_call_t *call, cJSON *b,
     llm_error_t *err);
+static void llm_cohere_drop_nulls(cJSON *b);
 static int llm_cohere_params(cJSON *b);
 static void llm_cohere_rename(cJSON *b, const char *from, const char *to);
 static void llm_cohere_clamp(cJSON *b, const char *name, double lo,
@@ -90,6 +91,7 @@ static const char *const  llm_cohere_unsupported[] = {
     "audio",
     "prediction",
     "web_search_options",
+    "verbosity",
     NULL
 };
 
@@ -105,6 +107,8 @@ static const char *const  llm_cohere_ignored[] = {
     "store",
     "metadata",
     "service_tier",
+    "prompt_cache_key",
+    "safety_identifier",
     NULL
 };
 
@@ -237,6 +241,8 @@ llm_cohere_chat_body(const llm_call_t *call, cJSON *b, llm_error_t *err)
     cJSON_DeleteItemFromObjectCaseSensitive(b, "messages");
     cJSON_AddItemToObject(b, "messages", msgs);
 
+    llm_cohere_drop_nulls(b);
+
     if (llm_cohere_params(b) != LLM_OK) {
         llm_cohere_oom(err);
         return LLM_ERROR;
@@ -251,9 +257,7 @@ llm_cohere_chat_body(const llm_call_t *call, cJSON *b, llm_error_t *err)
 
     /* "n": 1 asks for nothing Cohere does not already do */
     v = cJSON_GetObjectItemCaseSensitive(b, "n");
-    if (v && (cJSON_IsNull(v)
-              || (cJSON_IsNumber(v) && v->valuedouble == 1)))
-    {
+    if (cJSON_IsNumber(v) && v->valuedouble == 1) {
         cJSON_DeleteItemFromObjectCaseSensitive(b, "n");
     }
 
@@ -278,6 +282,22 @@ llm_cohere_chat_body(const llm_call_t *call, cJSON *b, llm_error_t *err)
     }
 
     return LLM_OK;
+}
+
+
+/* OpenAI reads a null parameter as "the default": that is leaving it out */
+static void
+llm_cohere_drop_nulls(cJSON *b)
+{
+    cJSON  *v, *next;
+
+    for (v = b->child; v; v = next) {
+        next = v->next;
+
+        if (cJSON_IsNull(v)) {
+            cJSON_Delete(cJSON_DetachItemViaPointer(b, v));
+        }
+    }
 }
 
 
@@ -331,11 +351,6 @@ llm_cohere_rename(cJSON *b, const char *from, const char *to)
         return;
     }
 
-    if (cJSON_IsNull(v)) {
-        cJSON_Delete(v);
-        return;
-    }
-
     cJSON_DeleteItemFromObjectCaseSensitive(b, to);
     cJSON_AddItemToObject(b, to, v);
 }
@@ -348,11 +363,7 @@ llm_cohere_clamp(cJSON *b, const char *name, double lo, double hi)
 
     v = cJSON_GetObjectItemCaseSensitive(b, name);
 
-    if (cJSON_IsNull(v)) {
-        cJSON_DeleteItemFromObjectCaseSensitive(b, name);
-        return;
-    }
-
+    /* a wrong type is Cohere's to reject */
     if (!cJSON_IsNumber(v)) {
         return;
     }
@@ -379,9 +390,7 @@ llm_cohere_response_format(cJSON *b, llm_error_t *err)
 
     type = cJSON_GetObjectItemCaseSensitive(rf, "type");
 
-    if (cJSON_IsNull(rf)
-        || (cJSON_IsString(type) && strcmp(type->valuestring, "text") == 0))
-    {
+    if (cJSON_IsString(type) && strcmp(type->valuestring, "text") == 0) {
         cJSON_DeleteItemFromObjectCaseSensitive(b, "response_format");
         return LLM_OK;
     }

@@ -24,7 +24,8 @@ static int llm_openai_body(const llm_call_t *call, cJSON *b,
     llm_error_t *err);
 static int llm_openai_headers(const llm_call_t *call, llm_http_req_t *out);
 static int llm_openai_stream_usage(cJSON *b);
-static void llm_rename(cJSON *b, const char *from, const char *to);
+static void llm_openai_rename(cJSON *b, const char *from, const char *to);
+static void llm_openai_max_tokens(cJSON *b);
 static int llm_mistral_body(const llm_call_t *call, cJSON *b,
     llm_error_t *err);
 static void llm_mistral_messages(cJSON *msgs);
@@ -199,7 +200,7 @@ llm_openai_body(const llm_call_t *call, cJSON *b, llm_error_t *err)
 
     if (call->endpoint == LLM_ENDPOINT_EMBEDDINGS) {
         if (p == LLM_PROVIDER_MISTRAL) {
-            llm_rename(b, "dimensions", "output_dimension");
+            llm_openai_rename(b, "dimensions", "output_dimension");
             /* a strict schema: "user" would be a 422 */
             cJSON_DeleteItemFromObjectCaseSensitive(b, "user");
         }
@@ -262,7 +263,7 @@ llm_openai_stream_usage(cJSON *b)
 
 /* moves b[from] to b[to]; a value already at b[to] wins */
 static void
-llm_rename(cJSON *b, const char *from, const char *to)
+llm_openai_rename(cJSON *b, const char *from, const char *to)
 {
     cJSON  *v;
 
@@ -282,11 +283,11 @@ llm_rename(cJSON *b, const char *from, const char *to)
 
 /* max_completion_tokens is the newer name and wins over max_tokens */
 static void
-llm_max_tokens(cJSON *b)
+llm_openai_max_tokens(cJSON *b)
 {
     if (cJSON_GetObjectItemCaseSensitive(b, "max_completion_tokens")) {
         cJSON_DeleteItemFromObjectCaseSensitive(b, "max_tokens");
-        llm_rename(b, "max_completion_tokens", "max_tokens");
+        llm_openai_rename(b, "max_completion_tokens", "max_tokens");
     }
 }
 
@@ -319,8 +320,8 @@ llm_mistral_body(const llm_call_t *call, cJSON *b, llm_error_t *err)
         return LLM_ERROR;
     }
 
-    llm_rename(b, "seed", "random_seed");
-    llm_max_tokens(b);
+    llm_openai_rename(b, "seed", "random_seed");
+    llm_openai_max_tokens(b);
 
     tc = cJSON_GetObjectItemCaseSensitive(b, "tool_choice");
 
@@ -536,7 +537,7 @@ llm_groq_body(const llm_call_t *call, cJSON *b, llm_error_t *err)
         return LLM_ERROR;
     }
 
-    llm_max_tokens(b);
+    llm_openai_max_tokens(b);
 
     return LLM_OK;
 }

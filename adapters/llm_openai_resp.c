@@ -21,10 +21,14 @@ static int llm_openai_chat(const llm_call_t *call, cJSON *root,
 static int llm_openai_embeddings(const llm_call_t *call, cJSON *root,
     llm_usage_t *usage, llm_error_t *err);
 static int llm_openai_choice(const llm_call_t *call, cJSON *c);
-static int llm_set(cJSON *o, const char *key, cJSON *v);
-static int llm_ensure_null(cJSON *o, const char *key);
-static int llm_join_part(const cJSON *part, llm_buf_t *text,
+static int llm_put(cJSON *o, const char *key, cJSON *v);
+static int llm_openai_ensure_null(cJSON *o, const char *key);
+static int llm_openai_join_part(const cJSON *part, llm_buf_t *text,
     llm_buf_t *thinking);
+static long long llm_openai_count(const cJSON *o, const char *key);
+static const char *llm_openai_text(const cJSON *o, const char *key);
+static const char *llm_openai_str(const cJSON *o, const char *key, char *buf,
+    size_t size);
 static void llm_openai_invalid(const llm_call_t *call, llm_error_t *err);
 static int llm_openai_error_status(int status, const cJSON *eo,
     const char *code, const char *msg);
@@ -104,12 +108,12 @@ llm_openai_chat(const llm_call_t *call, cJSON *root, llm_usage_t *usage,
 
     model = call->model_name ? call->model_name : "";
 
-    if (llm_set(root, "id", cJSON_CreateString(call->id)) != LLM_OK
-        || llm_set(root, "object", cJSON_CreateString("chat.completion"))
+    if (llm_put(root, "id", cJSON_CreateString(call->id)) != LLM_OK
+        || llm_put(root, "object", cJSON_CreateString("chat.completion"))
            != LLM_OK
-        || llm_set(root, "created", cJSON_CreateNumber(call->created))
+        || llm_put(root, "created", cJSON_CreateNumber(call->created))
            != LLM_OK
-        || llm_set(root, "model", cJSON_CreateString(model)) != LLM_OK)
+        || llm_put(root, "model", cJSON_CreateString(model)) != LLM_OK)
     {
         goto nomem;
     }
@@ -131,7 +135,7 @@ llm_openai_chat(const llm_call_t *call, cJSON *root, llm_usage_t *usage,
         cJSON_DeleteItemFromObjectCaseSensitive(root, "x_groq");
 
         if (usage->present
-            && llm_set(root, "usage", llm_usage_to_json(usage)) != LLM_OK)
+            && llm_put(root, "usage", llm_usage_to_json(usage)) != LLM_OK)
         {
             goto nomem;
         }
@@ -152,7 +156,7 @@ llm_openai_choice(const llm_call_t *call, cJSON *c)
     cJSON       *m, *fr, *content, *calls;
     const char  *mapped;
 
-    if (llm_ensure_null(c, "logprobs") != LLM_OK) {
+    if (llm_openai_ensure_null(c, "logprobs") != LLM_OK) {
         return LLM_ERROR;
     }
 
@@ -162,7 +166,7 @@ llm_openai_choice(const llm_call_t *call, cJSON *c)
         mapped = llm_openai_finish(call, fr->valuestring);
 
         if (mapped != fr->valuestring
-            && llm_set(c, "finish_reason", cJSON_CreateString(mapped))
+            && llm_put(c, "finish_reason", cJSON_CreateString(mapped))
                != LLM_OK)
         {
             return LLM_ERROR;
@@ -175,8 +179,8 @@ llm_openai_choice(const llm_call_t *call, cJSON *c)
     }
 
     if (llm_openai_join_content(m) != LLM_OK
-        || llm_ensure_null(m, "content") != LLM_OK
-        || llm_ensure_null(m, "refusal") != LLM_OK)
+        || llm_openai_ensure_null(m, "content") != LLM_OK
+        || llm_openai_ensure_null(m, "refusal") != LLM_OK)
     {
         return LLM_ERROR;
     }
@@ -188,7 +192,7 @@ llm_openai_choice(const llm_call_t *call, cJSON *c)
     if (cJSON_IsString(content) && content->valuestring[0] == '\0'
         && cJSON_IsArray(calls) && cJSON_GetArraySize(calls) > 0)
     {
-        return llm_set(m, "content", cJSON_CreateNull());
+        return llm_put(m, "content", cJSON_CreateNull());
     }
 
     return LLM_OK;
@@ -212,19 +216,19 @@ llm_openai_join_content(cJSON *m)
     rc = LLM_OK;
 
     cJSON_ArrayForEach(part, content) {
-        if (llm_join_part(part, &text, &thinking) != 0) {
+        if (llm_openai_join_part(part, &text, &thinking) != 0) {
             rc = LLM_ERROR;
             break;
         }
     }
 
     if (rc == LLM_OK) {
-        rc = llm_set(m, "content", cJSON_CreateString(text.data ? text.data
-                                                                : ""));
+        rc = llm_put(m, "content",
+                     cJSON_CreateString(text.data ? text.data : ""));
     }
 
     if (rc == LLM_OK && thinking.len) {
-        rc = llm_set(m, "reasoning_content",
+        rc = llm_put(m, "reasoning_content",
                      cJSON_CreateString(thinking.data));
     }
 
@@ -237,7 +241,7 @@ llm_openai_join_content(cJSON *m)
 
 /* {"type":"text","text"} or {"type":"thinking","thinking":[text...]} */
 static int
-llm_join_part(const cJSON *part, llm_buf_t *text, llm_buf_t *thinking)
+llm_openai_join_part(const cJSON *part, llm_buf_t *text, llm_buf_t *thinking)
 {
     const cJSON  *type, *t, *sub;
 
@@ -262,7 +266,7 @@ llm_join_part(const cJSON *part, llm_buf_t *text, llm_buf_t *thinking)
     }
 
     cJSON_ArrayForEach(sub, t) {
-        if (llm_join_part(sub, thinking, thinking) != 0) {
+        if (llm_openai_join_part(sub, thinking, thinking) != 0) {
             return -1;
         }
     }
@@ -284,7 +288,7 @@ llm_openai_embeddings(const llm_call_t *call, cJSON *root,
 
     model = call->model_name ? call->model_name : "";
 
-    if (llm_set(root, "model", cJSON_CreateString(model)) != LLM_OK) {
+    if (llm_put(root, "model", cJSON_CreateString(model)) != LLM_OK) {
         llm_error_set(err, 500, "server_error", NULL, NULL, "out of memory");
         return LLM_ERROR;
     }
@@ -296,7 +300,7 @@ llm_openai_embeddings(const llm_call_t *call, cJSON *root,
 
 
 static long long
-llm_count(const cJSON *o, const char *key)
+llm_openai_count(const cJSON *o, const char *key)
 {
     const cJSON  *v;
 
@@ -320,8 +324,8 @@ llm_openai_usage(const cJSON *u, llm_usage_t *usage)
     }
 
     usage->present = 1;
-    usage->prompt_tokens = llm_count(u, "prompt_tokens");
-    usage->completion_tokens = llm_count(u, "completion_tokens");
+    usage->prompt_tokens = llm_openai_count(u, "prompt_tokens");
+    usage->completion_tokens = llm_openai_count(u, "completion_tokens");
     usage->total_tokens = usage->prompt_tokens + usage->completion_tokens;
 
     d = cJSON_GetObjectItemCaseSensitive(u, "prompt_tokens_details");
@@ -330,21 +334,21 @@ llm_openai_usage(const cJSON *u, llm_usage_t *usage)
         d = cJSON_GetObjectItemCaseSensitive(u, "prompt_token_details");
     }
 
-    usage->cached_tokens = llm_count(d, "cached_tokens");
-    usage->cache_write_tokens = llm_count(d, "cache_write_tokens");
+    usage->cached_tokens = llm_openai_count(d, "cached_tokens");
+    usage->cache_write_tokens = llm_openai_count(d, "cache_write_tokens");
 
     if (usage->cached_tokens == 0) {
-        usage->cached_tokens = llm_count(u, "num_cached_tokens");
+        usage->cached_tokens = llm_openai_count(u, "num_cached_tokens");
     }
 
     d = cJSON_GetObjectItemCaseSensitive(u, "completion_tokens_details");
-    usage->reasoning_tokens = llm_count(d, "reasoning_tokens");
+    usage->reasoning_tokens = llm_openai_count(d, "reasoning_tokens");
 }
 
 
 /* replaces or adds o[key]; takes v, NULL (failed create) is an error */
 static int
-llm_set(cJSON *o, const char *key, cJSON *v)
+llm_put(cJSON *o, const char *key, cJSON *v)
 {
     if (v == NULL) {
         return LLM_ERROR;
@@ -362,7 +366,7 @@ llm_set(cJSON *o, const char *key, cJSON *v)
 
 
 static int
-llm_ensure_null(cJSON *o, const char *key)
+llm_openai_ensure_null(cJSON *o, const char *key)
 {
     if (cJSON_GetObjectItemCaseSensitive(o, key)) {
         return LLM_OK;
@@ -415,7 +419,7 @@ llm_openai_parse_error(const llm_call_t *call, int status, const char *body,
 
 
 static const char *
-llm_text(const cJSON *o, const char *key)
+llm_openai_text(const cJSON *o, const char *key)
 {
     const cJSON  *v;
 
@@ -427,7 +431,7 @@ llm_text(const cJSON *o, const char *key)
 
 /* a string, or a number rendered as one (codes), or NULL */
 static const char *
-llm_str(const cJSON *o, const char *key, char *buf, size_t size)
+llm_openai_str(const cJSON *o, const char *key, char *buf, size_t size)
 {
     const cJSON  *v;
 
@@ -466,14 +470,14 @@ llm_openai_error_json(const llm_call_t *call, int status, const cJSON *root,
         eo = root;
     }
 
-    msg = llm_text(eo, "message");
-    type = llm_str(eo, "type", lbuf, sizeof(lbuf));
-    code = llm_str(eo, "code", cbuf, sizeof(cbuf));
-    param = llm_str(eo, "param", pbuf, sizeof(pbuf));
+    msg = llm_openai_text(eo, "message");
+    type = llm_openai_str(eo, "type", lbuf, sizeof(lbuf));
+    code = llm_openai_str(eo, "code", cbuf, sizeof(cbuf));
+    param = llm_openai_str(eo, "param", pbuf, sizeof(pbuf));
 
     if (msg == NULL) {
         /* {"error":"text"} */
-        msg = llm_text(root, "error");
+        msg = llm_openai_text(root, "error");
     }
 
     detail = cJSON_GetObjectItemCaseSensitive(eo, "detail");
@@ -483,8 +487,8 @@ llm_openai_error_json(const llm_call_t *call, int status, const cJSON *root,
 
     } else if (msg == NULL && cJSON_IsArray(detail)) {
         d0 = cJSON_GetArrayItem(detail, 0);
-        msg = llm_text(d0, "msg");
-        type = llm_str(d0, "type", lbuf, sizeof(lbuf));
+        msg = llm_openai_text(d0, "msg");
+        type = llm_openai_str(d0, "type", lbuf, sizeof(lbuf));
 
         loc = cJSON_GetObjectItemCaseSensitive(d0, "loc");
         loc = cJSON_GetArrayItem(loc, cJSON_GetArraySize(loc) - 1);

@@ -140,6 +140,11 @@ llm_openai_event(void *data, const char *event, size_t event_len,
         return 1;
     }
 
+    while (payload_len && (payload[0] == ' ' || payload[0] == '\n')) {
+        payload++;
+        payload_len--;
+    }
+
     while (payload_len && (payload[payload_len - 1] == ' '
                            || payload[payload_len - 1] == '\n'))
     {

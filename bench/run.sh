@@ -16,6 +16,9 @@
 #   BENCH_KEEPALIVE=N   idle upstream connections per worker, for both
 #                       (upstream{} keepalive / llm_keepalive); default 32
 #   BENCH_KEEP_TMP=1    keep the temp dir (configs, logs, wrk output)
+#   BENCH_NICE=-10      run mock, proxies and wrk at this nice level (a
+#                       negative one needs root): less noise from other
+#                       work on a busy machine, which then gets less CPU
 #   NGINX_BIN, LLM_MODULE, WRK
 
 set -u
@@ -38,6 +41,7 @@ PIN=${BENCH_PIN:-auto}
 KEEPALIVE=${BENCH_KEEPALIVE:-32}
 KEEP_TMP=${BENCH_KEEP_TMP:-0}
 ROUNDS=${BENCH_ROUNDS:-3}
+NICE=${BENCH_NICE:-}
 RESULTS=${BENCH_RESULTS:-$HERE/results}
 TARGET_RATIO=0.85
 
@@ -52,8 +56,8 @@ die() { log "error: $*"; exit 1; }
 alive() {
     # a zombie (exited, not yet reaped) counts as gone
     [ -r "/proc/$1/stat" ] || return 1
-    st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
-    [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+    _st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+    [ -n "$_st" ] && [ "$_st" != Z ] && [ "$_st" != X ]
 }
 
 children() { ps -o pid= --ppid "$1" 2>/dev/null | tr -s ' \n' '  '; }
@@ -106,9 +110,30 @@ command -v curl >/dev/null 2>&1 || die "curl not found"
 if [ "$ONLY_BASELINE" != 1 ] && [ ! -f "$LLM_MODULE" ]; then
     die "module not found: $LLM_MODULE (make module, or BENCH_ONLY_BASELINE=1)"
 fi
-case "$MODES" in *nonstream*|*stream*) ;; *) die "BENCH_MODES: $MODES";; esac
+[ -n "$MODES" ] || die "BENCH_MODES is empty"
+for m in $MODES; do
+    case "$m" in nonstream|stream) ;; *) die "BENCH_MODES: unknown mode $m" ;; esac
+done
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ngx_llm_bench.XXXXXX") || die "mktemp"
+
+# Load a private copy of the module: a rebuild that rewrites
+# objs/ngx_http_llm_module.so in place (cp) while nginx has it mapped
+# would crash the gateway's workers in the middle of a run.
+MODULE_INFO="-"
+if [ "$ONLY_BASELINE" != 1 ]; then
+    cp "$LLM_MODULE" "$TMP/ngx_http_llm_module.so" || die "cp $LLM_MODULE"
+    MODULE_INFO="$LLM_MODULE, $(date -u -r "$LLM_MODULE" '+built %Y-%m-%d %H:%M:%S UTC'), sha256 $(sha256sum "$TMP/ngx_http_llm_module.so" | cut -c1-12)"
+    LLM_MODULE=$TMP/ngx_http_llm_module.so
+fi
+
+# enough connections for wrk + upstream, within the fd limit we have
+# (raising it with worker_rlimit_nofile needs privileges we may lack)
+NOFILE=$(ulimit -n 2>/dev/null)
+case "$NOFILE" in ''|unlimited|*[!0-9]*) NOFILE=65536 ;; esac
+WCONNS=$((NOFILE / 2))
+[ $WCONNS -gt 8192 ] && WCONNS=8192
+[ $WCONNS -lt $((CONNS * 2 + 64)) ] && WCONNS=$((CONNS * 2 + 64))
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
 # --- free ports on 127.0.0.1 ---
@@ -163,6 +188,7 @@ fi
 
 pinned() {  # cpus cmd...: run cmd on cpus (or unpinned if cpus is empty)
     c=$1; shift
+    [ -n "$NICE" ] && set -- nice -n "$NICE" "$@"
     if [ -n "$c" ]; then exec taskset -c "$c" "$@"; else exec "$@"; fi
 }
 
@@ -201,12 +227,11 @@ MOCK_SSE=$(
 
 common_main() {  # dir
     cat <<EOF
-worker_rlimit_nofile 65536;
 daemon off;
 master_process on;
 pid $1/nginx.pid;
 error_log $1/error.log warn;
-events { worker_connections 8192; }
+events { worker_connections $WCONNS; }
 EOF
 }
 
@@ -246,6 +271,8 @@ mkdir -p "$TMP/mock" "$TMP/base" "$TMP/gw" || die "mkdir"
             sub_filter 'bench-never-matches' '';
             return 200 '$MOCK_SSE';
         }
+        # counts the connections the proxies open to the mock
+        location = /bench-status { stub_status; }
         location / { return 404; }
     }
 }
@@ -276,6 +303,9 @@ EOF
     }
     server {
         listen 127.0.0.1:$BASE_SPORT backlog=4096;
+        location / {
+            return 404;
+        }
         location /v1/ {
             proxy_pass http://mock/stream/v1/;
             proxy_http_version 1.1;
@@ -411,6 +441,12 @@ cpu_stat() {
     END { printf "%d:%d:%d", b, t, n }' /proc/stat
 }
 
+# connections the mock has accepted so far (one of them is this query)
+mock_accepts() {
+    curl -s --max-time 5 "http://127.0.0.1:$MOCK_PORT/bench-status" \
+        | awk 'NR == 3 { print $1 + 0 }'
+}
+
 client_cpu_stat() {
     if [ -n "$CLIENT_CPUS" ]; then cpu_stat "$CLIENT_CPUS"; else echo 0:0:0; fi
 }
@@ -423,7 +459,8 @@ cpu_ticks() {  # pids...
 
 run_wrk() {  # out duration url body [--latency]
     out=$1; dur=$2; url=$3; body=$4; shift 4
-    ( BENCH_BODY=$body pinned "$CLIENT_CPUS" "$WRK" -t"$THREADS" -c"$CONNS" \
+    ( BENCH_BODY=$body; export BENCH_BODY
+      pinned "$CLIENT_CPUS" "$WRK" -t"$THREADS" -c"$CONNS" \
         -d"$dur" --timeout "$TIMEOUT" "$@" -s "$HERE/chat.lua" "$url" ) \
         > "$out" 2>&1 &
     w=$!
@@ -450,11 +487,13 @@ bench_one() {  # name(base|gw) mode url round
     fi
     log "$name $mode round $round/$ROUNDS: measuring $DURATION"
     pw=$(worker_pids "$name"); mw=$(worker_pids mock)
+    a0=$(mock_accepts)
     p0=$(cpu_ticks $pw); m0=$(cpu_ticks $mw); w0=$(reaped_ticks)
     s0=$(cpu_stat "$PROXY_CPUS"); c0=$(client_cpu_stat)
     run_wrk "$TMP/wrk_$tag.txt" "$DURATION" "$url" "$body" --latency \
         || { cat "$TMP/wrk_$tag.txt" >&2; die "wrk failed"; }
     p1=$(cpu_ticks $pw); m1=$(cpu_ticks $mw); w1=$(reaped_ticks)
+    a1=$(mock_accepts)
     s1=$(cpu_stat "$PROXY_CPUS"); c1=$(client_cpu_stat)
     line=$(sed -n 's/^BENCH_RESULT //p' "$TMP/wrk_$tag.txt")
     if [ -z "$line" ]; then
@@ -466,7 +505,7 @@ bench_one() {  # name(base|gw) mode url round
     # pinning also what else ran on the proxy's own core(s)
     extra=$(echo "$line $s0 $s1 $c0 $c1" | awk -v p="$((p1 - p0))" \
         -v m="$((m1 - m0))" -v w="$((w1 - w0))" -v hz="$CLK_TCK" \
-        -v pinned="${PROXY_CPUS:+1}" '{
+        -v pinned="${PROXY_CPUS:+1}" -v uc="$((a1 - a0 - 1))" '{
         for (i = 1; i <= NF - 4; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
         split($(NF - 3), a0, ":"); split($(NF - 2), a1, ":")
         split($(NF - 1), b0, ":"); split($NF, b1, ":")
@@ -480,7 +519,8 @@ bench_one() {  # name(base|gw) mode url round
         printf "proxy_cpu_pct=%.0f mock_cpu_pct=%.0f wrk_cpu_pct=%.0f other_cpu_pct=%.0f",
             p * pc, m * pc, w * pc, oth * pc
         if (pinned) printf " other_on_proxy_cpu_pct=%.0f", op * pc
-        printf " proxy_cpu_us_per_req=%.1f", (n > 0 ? 1e6 * p / hz / n : 0) }')
+        printf " proxy_cpu_us_per_req=%.1f", (n > 0 ? 1e6 * p / hz / n : 0)
+        printf " upstream_conns_per_1k_req=%.2f", (n > 0 ? 1000 * uc / n : 0) }')
     echo "target=$name mode=$mode round=$round $line $extra" > "$res"
     log "BENCH_RESULT target=$name mode=$mode round=$round $line $extra"
     n2=$(field "$res" non2xx); se=$(field "$res" socket_errors)
@@ -515,7 +555,7 @@ aggregate() {  # name mode
             for (r = 1; r <= NR; r++) t += v[r, S[i]]
             printf " %s=%d", S[i], t
         }
-        nm = split("rps p50_ms p90_ms p99_ms max_ms bytes_per_req proxy_cpu_pct mock_cpu_pct wrk_cpu_pct other_cpu_pct other_on_proxy_cpu_pct proxy_cpu_us_per_req", M, " ")
+        nm = split("rps p50_ms p90_ms p99_ms max_ms bytes_per_req proxy_cpu_pct mock_cpu_pct wrk_cpu_pct other_cpu_pct other_on_proxy_cpu_pct proxy_cpu_us_per_req upstream_conns_per_1k_req", M, " ")
         for (i = 1; i <= nm; i++) printf " %s=%.3f", M[i], median(M[i])
         printf "\n"
     }' > "$TMP/res_${1}_$2"
@@ -526,6 +566,9 @@ field() {  # file key
 }
 
 # --- go ---
+
+STARTED=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 log "tmp $TMP; ports: mock $MOCK_PORT, baseline $BASE_PORT/$BASE_SPORT, gateway $GW_PORT"
 log "$LAYOUT"
@@ -563,15 +606,21 @@ for mode in $MODES; do
     done
 done
 
-# Only the proxy under test should be busy during a run: the baseline and
-# the gateway are idle while the other is measured (they share the core).
+# the mock's answers as they are, for the report
 for f in json:/v1 sse:/stream/v1; do
     curl -s -o "$TMP/body_mock_${f%%:*}" -X POST \
         "http://127.0.0.1:$MOCK_PORT${f#*:}/chat/completions"
 done
 
+# error-log lines from here on are reported
+for t in $targets; do
+    eval "ELOG_$t=\$((\$(wc -l < \"\$TMP/\$t/error.log\") + 1))"
+done
+
 # Rounds interleave the targets, alternating which goes first, so a drift
-# in background load hits both alike; the report takes medians.
+# in background load hits both alike; the report takes medians.  Only the
+# proxy under test is busy during a run: the other one idles on the same
+# core(s).
 r=1
 while [ $r -le "$ROUNDS" ]; do
     order=$targets
@@ -596,6 +645,10 @@ for t in $targets; do
 done
 
 # --- report ---
+
+FAILED=$(echo $FAILED | tr ' ' '\n' | awk 'NF && !seen[$0]++' | tr '\n' ' ')
+FAILED=${FAILED% }
+[ -n "$FAILED" ] && FAILED=" $FAILED"
 
 fmt_row() {  # mode label
     b="$TMP/res_base_$1"; g="$TMP/res_gw_$1"
@@ -627,10 +680,11 @@ ratio_of() {  # mode
 
 REPORT="$TMP/report.txt"
 {
-    echo "ngx_llm bench  $(date -u '+%Y-%m-%d %H:%M:%S UTC')  $("$NGINX_BIN" -v 2>&1 | sed 's/.*: *//')  load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "ngx_llm bench  $STARTED  $("$NGINX_BIN" -v 2>&1 | sed 's/.*: *//')  load before: $LOAD_BEFORE"
     echo "wrk: $THREADS threads, $CONNS connections, $ROUNDS x $DURATION per target and mode (interleaved, medians shown), $WARMUP warm-up"
-    echo "nginx: worker_processes $WORKERS for baseline and gateway; upstream keepalive $KEEPALIVE"
-    echo "cpu: $LAYOUT"
+    echo "nginx: worker_processes $WORKERS for baseline and gateway; upstream keepalive $KEEPALIVE; worker_connections $WCONNS"
+    echo "module: $MODULE_INFO"
+    echo "cpu: $LAYOUT${NICE:+; nice $NICE}"
     echo "mock: nginx return 200: $(wc -c < "$TMP/body_mock_json") bytes of chat.completion JSON; $(wc -c < "$TMP/body_mock_sse") bytes of SSE (10 chunks + [DONE], chunked)"
     echo
     echo "              baseline (proxy_pass)   | gateway (llm_pass)       |  ratio  | proxy CPU us/req"
@@ -653,7 +707,7 @@ REPORT="$TMP/report.txt"
     for mode in $MODES; do
         for t in $targets; do
             b="$TMP/res_${t}_$mode"
-            echo "$t/$mode: $(field "$b" requests) requests, $(field "$b" non2xx) non-2xx, $(field "$b" socket_errors) socket errors; $(field "$b" bytes_per_req | cut -d. -f1) bytes/response with headers; CPU (% of a core): proxy $(field "$b" proxy_cpu_pct | cut -d. -f1), mock $(field "$b" mock_cpu_pct | cut -d. -f1), wrk $(field "$b" wrk_cpu_pct | cut -d. -f1), other processes $(field "$b" other_cpu_pct | cut -d. -f1)${PROXY_CPUS:+ ($(field "$b" other_on_proxy_cpu_pct | cut -d. -f1) on the proxy's core)}"
+            echo "$t/$mode: $(field "$b" requests) requests, $(field "$b" non2xx) non-2xx, $(field "$b" socket_errors) socket errors; $(field "$b" bytes_per_req | cut -d. -f1) bytes/response with headers; $(printf '%.1f' "$(field "$b" upstream_conns_per_1k_req)") upstream connects per 1000 requests; CPU (% of a core): proxy $(field "$b" proxy_cpu_pct | cut -d. -f1), mock $(field "$b" mock_cpu_pct | cut -d. -f1), wrk $(field "$b" wrk_cpu_pct | cut -d. -f1), other processes $(field "$b" other_cpu_pct | cut -d. -f1)${PROXY_CPUS:+ ($(field "$b" other_on_proxy_cpu_pct | cut -d. -f1) on the proxy's core)}"
         done
     done
     # was the baseline limited by itself?  if not: by other processes on
@@ -681,11 +735,13 @@ REPORT="$TMP/report.txt"
         done
     done
     for t in $targets; do
-        n=$(grep -c '\[\(error\|crit\|alert\|emerg\)\]' "$TMP/$t/error.log" 2>/dev/null)
-        if [ "${n:-0}" -gt 0 ]; then
-            echo "note: $t error.log has $n error lines, e.g.:"
-            grep '\[\(error\|crit\|alert\|emerg\)\]' "$TMP/$t/error.log" \
-                | head -n 3 | cut -c1-300 | sed 's/^/    /'
+        eval "from=\$ELOG_$t"
+        tail -n +"$from" "$TMP/$t/error.log" 2>/dev/null \
+            | grep '\[\(error\|crit\|alert\|emerg\)\]' > "$TMP/errlines_$t"
+        n=$(wc -l < "$TMP/errlines_$t")
+        if [ "$n" -gt 0 ]; then
+            echo "note: $t error.log got $n error lines during the runs, e.g.:"
+            head -n 3 "$TMP/errlines_$t" | cut -c1-300 | sed 's/^/    /'
         fi
     done
     [ -n "$FAILED" ] && echo "FAILED (non-2xx, socket errors or crashes):$FAILED"

@@ -24,6 +24,8 @@ static void ngx_http_llm_free_peer(ngx_peer_connection_t *pc, void *data,
 static void ngx_http_llm_set_timeouts(ngx_http_llm_ctx_t *ctx,
     ngx_http_upstream_t *u, ngx_http_llm_deploy_t *d);
 #if (NGX_HTTP_SSL)
+static ngx_int_t ngx_http_llm_verify_ip(ngx_peer_connection_t *pc,
+    ngx_http_llm_deploy_t *d);
 static ngx_int_t ngx_http_llm_set_session(ngx_peer_connection_t *pc,
     void *data);
 static void ngx_http_llm_save_session(ngx_peer_connection_t *pc,
@@ -132,6 +134,12 @@ ngx_http_llm_get_peer(ngx_peer_connection_t *pc, void *data)
 #if (NGX_HTTP_SSL)
     u->ssl = d->tls;
     u->ssl_name = d->ssl_name;
+
+    /*
+     * nginx checks certificates against DNS names only; an address is
+     * checked by OpenSSL itself during the handshake, see set_session
+     */
+    u->conf->ssl_verify = d->ip_literal ? 0 : 1;
 #endif
 
     ngx_http_llm_set_timeouts(ctx, u, d);
@@ -198,6 +206,34 @@ ngx_http_llm_free_peer(ngx_peer_connection_t *pc, void *data,
 
 #if (NGX_HTTP_SSL)
 
+/*
+ * set_session is the one hook between SSL_new() and the handshake: the
+ * address goes into the verify parameters, and a certificate that is
+ * not for it, or not trusted, fails the handshake itself
+ */
+static ngx_int_t
+ngx_http_llm_verify_ip(ngx_peer_connection_t *pc, ngx_http_llm_deploy_t *d)
+{
+    SSL  *ssl;
+
+    ssl = pc->connection->ssl->connection;
+
+    if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
+                                      (char *) d->ssl_name.data)
+        != 1)
+    {
+        ngx_ssl_error(NGX_LOG_ERR, pc->log, 0,
+                      "llm: could not verify upstream address \"%V\"",
+                      &d->ssl_name);
+        return NGX_ERROR;
+    }
+
+    SSL_set_verify(ssl, SSL_VERIFY_PEER, NULL);
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_llm_set_session(ngx_peer_connection_t *pc, void *data)
 {
@@ -208,7 +244,15 @@ ngx_http_llm_set_session(ngx_peer_connection_t *pc, void *data)
 
     d = ctx->deploy;
 
-    if (d == NULL || d->ssl_session == NULL) {
+    if (d == NULL) {
+        return NGX_OK;
+    }
+
+    if (d->ip_literal && ngx_http_llm_verify_ip(pc, d) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (d->ssl_session == NULL) {
         return NGX_OK;
     }
 

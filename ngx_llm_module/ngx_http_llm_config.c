@@ -166,6 +166,9 @@ ngx_http_llm_init_deploy(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
 
     d->ssl_name.data = (u_char *) dep->base.host;
     d->ssl_name.len = hlen;
+    d->ip_literal = v6
+                    || ngx_inet_addr((u_char *) dep->base.host, hlen)
+                       != INADDR_NONE;
 
     ngx_memzero(&u, sizeof(ngx_url_t));
     u.url = d->name;

@@ -29,6 +29,7 @@ typedef struct {
     ngx_str_t                      ssl_name;      /* SNI and verified name */
     ngx_uint_t                     weight;
     unsigned                       tls:1;
+    unsigned                       ip_literal:1;  /* host is an address */
 #if (NGX_HTTP_SSL)
     ngx_ssl_session_t             *ssl_session;   /* per worker */
 #endif

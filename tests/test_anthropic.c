@@ -883,6 +883,29 @@ test_request_tool_results_first(void **state)
 
 
 static void
+test_request_tool_results_into_blocks(void **state)
+{
+    /* results of two tools join a user turn of blocks, ahead of them */
+    request_ok("{'model':'claude-sonnet','max_tokens':100,'messages':["
+        "{'role':'user','content':[{'type':'text','text':'a'},"
+        "{'type':'text','text':'b'}]},"
+        "{'role':'assistant','content':''},"
+        "{'role':'tool','tool_call_id':'t1','content':'r1'},"
+        "{'role':'tool','tool_call_id':'t2','content':'r2'},"
+        "{'role':'tool','tool_call_id':'t3','content':'r3'},"
+        "{'role':'user','content':'c'}]}",
+
+        "{'model':'claude-3-7-sonnet-20250219','max_tokens':100,"
+        "'messages':[{'role':'user','content':["
+        "{'type':'tool_result','tool_use_id':'t1','content':'r1'},"
+        "{'type':'tool_result','tool_use_id':'t2','content':'r2'},"
+        "{'type':'tool_result','tool_use_id':'t3','content':'r3'},"
+        "{'type':'text','text':'a'},{'type':'text','text':'b'},"
+        "{'type':'text','text':'c'}]}]}");
+}
+
+
+static void
 test_request_system(void **state)
 {
     /* system and developer messages are concatenated, wherever they are */
@@ -1812,6 +1835,8 @@ main(void)
                                   teardown),
         cmocka_unit_test_teardown(test_request_consecutive_tools, teardown),
         cmocka_unit_test_teardown(test_request_tool_results_first,
+                                  teardown),
+        cmocka_unit_test_teardown(test_request_tool_results_into_blocks,
                                   teardown),
         cmocka_unit_test_teardown(test_request_system, teardown),
         cmocka_unit_test_teardown(test_request_cache_control, teardown),

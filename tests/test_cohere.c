@@ -282,7 +282,9 @@ test_request_params(void **state)
         "'thinking':{'type':'disabled'},'temperature':0.2}", "/v2/chat");
 
     setup_call("{'model':'m','messages':[{'role':'user','content':'x'}],"
-        "'response_format':{'type':'text'},'stop':null}",
+        "'response_format':{'type':'text'},'stop':null,'seed':null,"
+        "'max_tokens':null,'temperature':null,'prompt_cache_key':'k',"
+        "'logit_bias':null,'n':null}",
         LLM_ENDPOINT_CHAT);
     build_ok("{'model':'command-a-03-2025','messages':[{'role':'user',"
         "'content':'x'}]}", "/v2/chat");

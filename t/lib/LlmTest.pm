@@ -387,8 +387,6 @@ sub _start_nginx {
             if time > $deadline;
         sleep 0.02;
     }
-    # the worker must be up too: wait for its "start worker process" line
-    # (logged at notice level; with a lower level we just go on)
     return undef;
 }
 
@@ -496,7 +494,7 @@ sub http_request {
         $req .= $body if defined $body;
     }
     $r->{request} = $req;
-    print STDERR "# >>> " . _short($req, 2000) . "\n" if $VERBOSE;
+    print STDERR "# >>> " . (_short($req, 2000) =~ s/\n/\n# /gr) . "\n" if $VERBOSE;
 
     my $deadline = time + $timeout;
     my $sel = IO::Select->new($sock);
@@ -564,7 +562,7 @@ sub http_request {
         && lc($r->{header}{connection} || '') ne 'close';
     if ($keep) { $r->{sock} = $sock } else { close $sock }
     _decode_body($r);
-    print STDERR "# <<< " . _short($r->{raw}, 3000) . ($r->{error} ? "\n# !!! $r->{error}" : '') . "\n"
+    print STDERR "# <<< " . (_short($r->{raw}, 3000) =~ s/\n/\n# /gr) . ($r->{error} ? "\n# !!! $r->{error}" : '') . "\n"
         if $VERBOSE;
     return $r;
 }
@@ -572,7 +570,6 @@ sub http_request {
 sub _short {
     my ($s, $n) = @_;
     $s = substr($s, 0, $n) . "...[" . (length($s) - $n) . " more bytes]" if length $s > $n;
-    $s =~ s/\n/\n# /g;
     return $s;
 }
 
