@@ -44,7 +44,6 @@ test:
 	@$(MAKE) --no-print-directory module
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
-	@$(MAKE) --no-print-directory sdk
 
 $(BUILD)/adapters/%.o: adapters/%.c $(wildcard adapters/*.h)
 	@mkdir -p $(dir $@)
@@ -61,6 +60,7 @@ unit: $(TEST_BINS)
 integration: $(MODULE)
 	NGINX_BIN=$(NGINX_BIN) LLM_MODULE=$(CURDIR)/$(MODULE) prove -r -I t/lib t/
 
+# only the SDK tests (they also run in "make integration")
 sdk: $(MODULE)
 	@sh tools/sdk-test.sh
 

@@ -43,6 +43,8 @@ void llm_ollama_stream_free(llm_stream_t *s);
 
 static int llm_ollama_build_request(const llm_call_t *call,
     llm_http_req_t *out, llm_error_t *err);
+static int llm_ollama_auth(const llm_deployment_t *dep, llm_http_req_t *out,
+    llm_error_t *err);
 static cJSON *llm_ollama_chat_body(const llm_call_t *call, cJSON *in,
     llm_error_t *err);
 static int llm_ollama_unsupported(const llm_call_t *call, cJSON *in,
@@ -131,7 +133,7 @@ llm_ollama_build_request(const llm_call_t *call, llm_http_req_t *out,
     llm_error_t *err)
 {
     int                      rc;
-    char                    *json, *auth;
+    char                    *json;
     cJSON                   *in, *b;
     const char              *base, *path;
     const llm_deployment_t  *dep;
@@ -188,7 +190,18 @@ llm_ollama_build_request(const llm_call_t *call, llm_http_req_t *out,
     out->accept = (call->endpoint == LLM_ENDPOINT_CHAT && call->stream)
                   ? "application/x-ndjson" : "application/json";
 
-    /* a local server takes no key; ollama.com wants a Bearer token */
+    return llm_ollama_auth(dep, out, err);
+}
+
+
+/* a local server takes no key; ollama.com wants a Bearer token */
+static int
+llm_ollama_auth(const llm_deployment_t *dep, llm_http_req_t *out,
+    llm_error_t *err)
+{
+    int    rc;
+    char  *auth;
+
     if (dep->api_key == NULL || dep->api_key[0] == '\0') {
         return LLM_OK;
     }
