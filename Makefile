@@ -29,7 +29,7 @@ $(MODULE): $(MODULE_SRCS)
 	@sh tools/check-deps.sh build || { echo "run: make deps" >&2; exit 1; }
 	@bash tools/build-module.sh "$(NGINX_SRC)" "$(BUILD)/nginx" "$(CURDIR)"
 	@mkdir -p objs
-	cp $(BUILD)/nginx/objs/ngx_http_llm_module.so $(MODULE)
+	cp $(BUILD)/nginx/objs/ngx_http_llm_module.so $(MODULE).tmp && mv -f $(MODULE).tmp $(MODULE)
 
 deps:
 	@sh tools/deps.sh

@@ -43,6 +43,12 @@ typedef struct {
     char                      id[64];       /* "chatcmpl-..." for the reply */
     long long                 created;      /* unix seconds for the reply */
     time_t                    now;          /* for request signatures */
+
+    /*
+     * a bearer token the glue obtained for this deployment (Vertex AI's
+     * OAuth2 access token), or NULL
+     */
+    const char               *access_token;
 } llm_call_t;
 
 

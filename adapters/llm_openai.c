@@ -23,7 +23,6 @@ static int llm_openai_build_request(const llm_call_t *call,
 static int llm_openai_body(const llm_call_t *call, cJSON *b,
     llm_error_t *err);
 static int llm_openai_headers(const llm_call_t *call, llm_http_req_t *out);
-static int llm_openai_stream_usage(cJSON *b);
 static void llm_openai_rename(cJSON *b, const char *from, const char *to);
 static void llm_openai_max_tokens(cJSON *b);
 static int llm_mistral_body(const llm_call_t *call, cJSON *b,
@@ -59,6 +58,9 @@ llm_openai_provider(const llm_call_t *call)
 
     case LLM_PROVIDER_GROQ:
         return "groq";
+
+    case LLM_PROVIDER_AZURE:
+        return "azure";
 
     default:
         return "openai";
@@ -229,7 +231,7 @@ llm_openai_body(const llm_call_t *call, cJSON *b, llm_error_t *err)
 }
 
 
-static int
+int
 llm_openai_stream_usage(cJSON *b)
 {
     cJSON  *so, *t;

@@ -13,7 +13,10 @@
 #include "llm_adapter.h"
 
 
-/* "openai", "mistral" or "groq": message prefix and error flavour */
+/*
+ * "openai", "mistral", "groq" or "azure" (llm_azure.c reuses this
+ * adapter's parts): message prefix and error flavour
+ */
 const char *llm_openai_provider(const llm_call_t *call);
 
 /* Mistral's finish_reason values mapped to OpenAI's; others unchanged */
@@ -37,6 +40,15 @@ int llm_openai_parse_response(const llm_call_t *call, const char *body,
     size_t len, llm_buf_t *out, llm_usage_t *usage, llm_error_t *err);
 void llm_openai_parse_error(const llm_call_t *call, int status,
     const char *body, size_t len, llm_error_t *err);
+
+/* sets stream_options.include_usage in a request body b */
+int llm_openai_stream_usage(cJSON *b);
+
+/*
+ * one choice of an upstream chunk, in place: finish_reason mapped and
+ * recorded in s, logprobs filled, content and tool-call state noted
+ */
+int llm_openai_chunk_choice(llm_stream_t *s, cJSON *c);
 
 int llm_openai_stream_init(llm_stream_t *s);
 int llm_openai_stream_feed(llm_stream_t *s, const char *p, size_t n);

@@ -27,7 +27,6 @@ static int llm_openai_event(void *data, const char *event, size_t event_len,
     const char *payload, size_t payload_len);
 static int llm_openai_chunk(llm_stream_t *s, cJSON *root);
 static int llm_openai_chunk_usage(llm_stream_t *s, cJSON *root);
-static int llm_openai_chunk_choice(llm_stream_t *s, cJSON *c);
 static void llm_openai_chunk_delta(llm_stream_t *s, cJSON *delta,
     int finished);
 static int llm_openai_stream_fail(llm_stream_t *s, const char *what);
@@ -271,7 +270,7 @@ llm_openai_chunk_usage(llm_stream_t *s, cJSON *root)
 }
 
 
-static int
+int
 llm_openai_chunk_choice(llm_stream_t *s, cJSON *c)
 {
     int          finished;

@@ -707,7 +707,11 @@ REPORT="$TMP/report.txt"
     for mode in $MODES; do
         for t in $targets; do
             b="$TMP/res_${t}_$mode"
-            echo "$t/$mode: $(field "$b" requests) requests, $(field "$b" non2xx) non-2xx, $(field "$b" socket_errors) socket errors; $(field "$b" bytes_per_req | cut -d. -f1) bytes/response with headers; $(printf '%.1f' "$(field "$b" upstream_conns_per_1k_req)") upstream connects per 1000 requests; CPU (% of a core): proxy $(field "$b" proxy_cpu_pct | cut -d. -f1), mock $(field "$b" mock_cpu_pct | cut -d. -f1), wrk $(field "$b" wrk_cpu_pct | cut -d. -f1), other processes $(field "$b" other_cpu_pct | cut -d. -f1)${PROXY_CPUS:+ ($(field "$b" other_on_proxy_cpu_pct | cut -d. -f1) on the proxy's core)}"
+            onp=""
+            if [ -n "$PROXY_CPUS" ]; then
+                onp=" ($(field "$b" other_on_proxy_cpu_pct | cut -d. -f1) on the proxy core)"
+            fi
+            echo "$t/$mode: $(field "$b" requests) requests, $(field "$b" non2xx) non-2xx, $(field "$b" socket_errors) socket errors; $(field "$b" bytes_per_req | cut -d. -f1) bytes/response with headers; $(printf '%.1f' "$(field "$b" upstream_conns_per_1k_req)") upstream connects per 1000 requests; CPU (% of a core): proxy $(field "$b" proxy_cpu_pct | cut -d. -f1), mock $(field "$b" mock_cpu_pct | cut -d. -f1), wrk $(field "$b" wrk_cpu_pct | cut -d. -f1), other processes $(field "$b" other_cpu_pct | cut -d. -f1)$onp"
         done
     done
     # was the baseline limited by itself?  if not: by other processes on

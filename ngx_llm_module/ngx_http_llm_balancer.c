@@ -105,7 +105,7 @@ ngx_http_llm_get_peer(ngx_peer_connection_t *pc, void *data)
     }
 
     d = &((ngx_http_llm_deploy_t *) ctx->lmcf->deploys.elts)
-                                                   [ctx->plan[ctx->attempt]];
+                                            [ctx->plan[ctx->attempt].deploy];
 
     if (d != ctx->deploy && ctx->deploy != NULL) {
         /* another deployment: another body, auth, signature */
@@ -122,6 +122,15 @@ ngx_http_llm_get_peer(ngx_peer_connection_t *pc, void *data)
     }
 
     ctx->deploy = d;
+    ctx->status_retry = 0;
+    ctx->try_start = ngx_current_msec;
+
+    ctx->slot = ngx_http_llm_state_slot(ctx->lmcf, d);
+
+    if (ctx->slot) {
+        ngx_http_llm_state_start(ctx->lmcf, ctx->slot);
+        ctx->in_flight = 1;
+    }
 
     a = &d->addrs[d->next++ % d->naddrs];
 
@@ -152,19 +161,29 @@ ngx_http_llm_get_peer(ngx_peer_connection_t *pc, void *data)
 }
 
 
+/* x-litellm-timeout, then the deployment's, the router's, the location's */
 static void
 ngx_http_llm_set_timeouts(ngx_http_llm_ctx_t *ctx, ngx_http_upstream_t *u,
     ngx_http_llm_deploy_t *d)
 {
-    double                    t;
+    double                    t, st;
+    llm_router_settings_t    *rs;
     ngx_http_llm_loc_conf_t  *llcf;
 
     llcf = ngx_http_get_module_loc_conf(ctx->request, ngx_http_llm_module);
+    rs = &ctx->lmcf->router;
 
-    t = d->dep->timeout;
+    if (ctx->timeout) {
+        u->conf->read_timeout = ctx->timeout;
+        return;
+    }
 
-    if (ctx->call.stream && d->dep->stream_timeout > 0) {
-        t = d->dep->stream_timeout;
+    t = d->dep->timeout > 0 ? d->dep->timeout : rs->timeout;
+    st = d->dep->stream_timeout > 0 ? d->dep->stream_timeout
+                                    : rs->stream_timeout;
+
+    if (ctx->call.stream && st > 0) {
+        t = st;
     }
 
     u->conf->read_timeout = t > 0 ? (ngx_msec_t) (t * 1000)
@@ -186,14 +205,32 @@ ngx_http_llm_free_peer(ngx_peer_connection_t *pc, void *data,
         pc->tries--;
     }
 
+    if (ctx->in_flight) {
+        ngx_http_llm_state_done(ctx->slot);
+        ctx->in_flight = 0;
+    }
+
     if (state & NGX_PEER_FAILED) {
-        /*
-         * a kept-alive connection the provider had closed: nginx tries
-         * again, and the same deployment deserves that try
-         */
-        if (!pc->cached) {
-            ctx->attempt++;
+        if (pc->cached && !ctx->status_retry) {
+            /*
+             * a kept-alive connection the provider had closed: nginx
+             * tries again, and the same deployment deserves that try
+             */
+            return;
         }
+
+        /* failures by status were counted where the status was read */
+        if (!ctx->status_retry && ctx->slot
+            && ngx_http_llm_state_fail(ctx->lmcf, ctx->slot, -1))
+        {
+            ngx_log_error(NGX_LOG_WARN, pc->log, 0,
+                          "llm: deployment \"%s\" of model \"%s\" cools "
+                          "down for %.0fs after failures", ctx->deploy->dep->id,
+                          ctx->deploy->dep->model_name,
+                          ctx->lmcf->router.cooldown_time);
+        }
+
+        ctx->attempt++;
 
         return;
     }

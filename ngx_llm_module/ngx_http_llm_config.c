@@ -122,6 +122,10 @@ ngx_http_llm_config_init(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf)
         }
     }
 
+    if (ngx_http_llm_router_init(cf, lmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_llm_build_models_json(cf, lmcf);
 }
 
@@ -248,8 +252,10 @@ ngx_http_llm_add_to_group(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
 ngx_http_llm_group_t *
 ngx_http_llm_find_group(ngx_http_llm_main_conf_t *lmcf, const char *name)
 {
+    int                    hidden;
     size_t                 len;
     ngx_uint_t             i;
+    const char            *to;
     ngx_http_llm_group_t  *g;
 
     len = ngx_strlen(name);
@@ -263,6 +269,22 @@ ngx_http_llm_find_group(ngx_http_llm_main_conf_t *lmcf, const char *name)
         }
     }
 
+    /* model_group_alias; aliases name groups, never other aliases */
+    to = llm_router_alias(&lmcf->router, name, &hidden);
+
+    if (to == NULL || ngx_strcmp(to, name) == 0) {
+        return NULL;
+    }
+
+    len = ngx_strlen(to);
+
+    for (i = 0; i < lmcf->groups.nelts; i++) {
+        if (g[i].name.len == len && ngx_strncmp(g[i].name.data, to, len) == 0)
+        {
+            return &g[i];
+        }
+    }
+
     return NULL;
 }
 
@@ -271,9 +293,11 @@ ngx_http_llm_find_group(ngx_http_llm_main_conf_t *lmcf, const char *name)
 static ngx_int_t
 ngx_http_llm_build_models_json(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf)
 {
+    int                     hidden;
     char                   *json;
     cJSON                  *root, *data, *m;
     ngx_uint_t              i;
+    const cJSON            *a;
     ngx_http_llm_group_t   *g;
     ngx_http_llm_deploy_t  *d;
 
@@ -297,6 +321,32 @@ ngx_http_llm_build_models_json(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf)
 
         cJSON_AddItemToArray(data, m);
         cJSON_AddStringToObject(m, "id", d->dep->model_name);
+        cJSON_AddStringToObject(m, "object", "model");
+        cJSON_AddNumberToObject(m, "created", (double) ngx_time());
+        cJSON_AddStringToObject(m, "owned_by",
+                                llm_provider_name(d->dep->provider));
+    }
+
+    /* visible aliases are models too, owned like what they stand for */
+    cJSON_ArrayForEach(a, lmcf->router.aliases) {
+        g = ngx_http_llm_find_group(lmcf, a->string);
+
+        if (data == NULL || g == NULL
+            || llm_router_alias(&lmcf->router, a->string, &hidden) == NULL
+            || hidden)
+        {
+            continue;
+        }
+
+        d = &((ngx_http_llm_deploy_t *) lmcf->deploys.elts)[g->deps[0]];
+
+        m = cJSON_CreateObject();
+        if (m == NULL) {
+            break;
+        }
+
+        cJSON_AddItemToArray(data, m);
+        cJSON_AddStringToObject(m, "id", a->string);
         cJSON_AddStringToObject(m, "object", "model");
         cJSON_AddNumberToObject(m, "created", (double) ngx_time());
         cJSON_AddStringToObject(m, "owned_by",

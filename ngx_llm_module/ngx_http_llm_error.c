@@ -135,6 +135,10 @@ ngx_http_llm_header_filter(ngx_http_request_t *r)
 
     ctx->replaced = 1;
 
+    if (ngx_http_llm_litellm_headers(r, ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     r->headers_out.status = err.status;
     r->headers_out.status_line.len = 0;
     r->headers_out.content_length_n = ctx->replacement.len;

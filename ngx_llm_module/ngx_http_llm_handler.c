@@ -25,6 +25,8 @@ static cJSON *ngx_http_llm_parse_body(ngx_http_request_t *r,
     llm_error_t *err);
 static ngx_int_t ngx_http_llm_init_call(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx);
+static void ngx_http_llm_read_litellm_headers(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx);
 
 
 typedef struct {
@@ -350,5 +352,59 @@ ngx_http_llm_init_call(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     call->created = (long long) ngx_time();
     call->now = ngx_time();
 
+    ngx_http_llm_read_litellm_headers(r, ctx);
+
     return NGX_OK;
+}
+
+
+/* LiteLLM's per-request overrides of the router settings */
+static void
+ngx_http_llm_read_litellm_headers(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx)
+{
+    ngx_int_t         n;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    ctx->retries = NGX_CONF_UNSET_UINT;
+    ctx->timeout = 0;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("x-litellm-num-retries") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "x-litellm-num-retries",
+                               h[i].key.len) == 0)
+        {
+            n = ngx_atoi(h[i].value.data, h[i].value.len);
+            if (n >= 0 && n < NGX_HTTP_LLM_MAX_PLAN) {
+                ctx->retries = n;
+            }
+
+        } else if (h[i].key.len == sizeof("x-litellm-timeout") - 1
+                   && ngx_strncasecmp(h[i].key.data,
+                                      (u_char *) "x-litellm-timeout",
+                                      h[i].key.len) == 0)
+        {
+            /* seconds, possibly fractional */
+            n = ngx_atofp(h[i].value.data, h[i].value.len, 3);
+            if (n > 0) {
+                ctx->timeout = (ngx_msec_t) n;
+            }
+        }
+    }
 }

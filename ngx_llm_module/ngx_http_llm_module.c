@@ -73,6 +73,13 @@ static ngx_command_t  ngx_http_llm_commands[] = {
       offsetof(ngx_http_llm_main_conf_t, keepalive_requests),
       NULL },
 
+    { ngx_string("llm_zone_size"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_llm_main_conf_t, zone_size),
+      NULL },
+
     { ngx_string("llm_connect_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -172,6 +179,7 @@ ngx_http_llm_create_main_conf(ngx_conf_t *cf)
     lmcf->keepalive = NGX_CONF_UNSET_UINT;
     lmcf->keepalive_timeout = NGX_CONF_UNSET_MSEC;
     lmcf->keepalive_requests = NGX_CONF_UNSET_UINT;
+    lmcf->zone_size = NGX_CONF_UNSET_SIZE;
 
     return lmcf;
 }
@@ -185,12 +193,15 @@ ngx_http_llm_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_uint_value(lmcf->keepalive, 32);
     ngx_conf_init_msec_value(lmcf->keepalive_timeout, 60000);
     ngx_conf_init_uint_value(lmcf->keepalive_requests, 1000);
+    ngx_conf_init_size_value(lmcf->zone_size, 1024 * 1024);
 
     if (lmcf->cfg == NULL) {
         return NGX_CONF_OK;
     }
 
-    if (ngx_http_llm_config_init(cf, lmcf) != NGX_OK) {
+    if (ngx_http_llm_config_init(cf, lmcf) != NGX_OK
+        || ngx_http_llm_state_add(cf, lmcf) != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -357,8 +368,15 @@ ngx_http_llm_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               prev->upstream.buffer_size,
                               (size_t) 16 * 1024);
 
+    /*
+     * the router decides which failures get another try, and then asks
+     * with NGX_HTTP_UPSTREAM_INVALID_HEADER; a call that was sent may be
+     * tried again, as LiteLLM does
+     */
     conf->upstream.next_upstream = NGX_HTTP_UPSTREAM_FT_ERROR
-                                   |NGX_HTTP_UPSTREAM_FT_TIMEOUT;
+                                   |NGX_HTTP_UPSTREAM_FT_TIMEOUT
+                                   |NGX_HTTP_UPSTREAM_FT_INVALID_HEADER
+                                   |NGX_HTTP_UPSTREAM_FT_NON_IDEMPOTENT;
 
     /*
      * without the hash ngx_http_upstream_process_headers() would look

@@ -13,9 +13,31 @@
 #include <ngx_http.h>
 
 #include "llm_adapter.h"
+#include "llm_router.h"
 
 
 #define NGX_HTTP_LLM_VERSION  "0.1.0"
+
+
+/* one deployment's shared state, see ngx_http_llm_state.c */
+typedef struct {
+    u_char                         id[64];
+    size_t                         id_len;
+    ngx_atomic_t                   inflight;
+    llm_health_t                   health;
+    double                         latency;       /* EWMA, ms */
+    double                         ttft;          /* EWMA, ms, streams */
+    int64_t                        minute;        /* of rpm and tpm */
+    double                         rpm;
+    double                         tpm;
+} ngx_http_llm_slot_t;
+
+
+typedef struct {
+    ngx_uint_t                     version;
+    ngx_uint_t                     nslots;
+    ngx_http_llm_slot_t            slots[];
+} ngx_http_llm_shctx_t;
 
 
 /* a deployment as the nginx side sees it: addresses, TLS name, host */
@@ -28,6 +50,8 @@ typedef struct {
     ngx_str_t                      host;          /* Host header value */
     ngx_str_t                      ssl_name;      /* SNI and verified name */
     ngx_uint_t                     weight;
+    double                         cost;          /* USD per token */
+    ngx_http_llm_slot_t           *slot;          /* per worker cache */
     unsigned                       tls:1;
     unsigned                       ip_literal:1;  /* host is an address */
 #if (NGX_HTTP_SSL)
@@ -81,6 +105,12 @@ struct ngx_http_llm_main_conf_s {
 
     ngx_http_upstream_srv_conf_t  *upstream;      /* our balancer */
     ngx_uint_t                     used;          /* some llm_pass exists */
+
+    llm_router_settings_t          router;
+    size_t                         zone_size;
+    ngx_shm_zone_t                *zone;
+    ngx_slab_pool_t               *shpool;
+    ngx_http_llm_shctx_t          *sh;
 };
 
 
@@ -107,7 +137,14 @@ typedef enum {
 } ngx_http_llm_resp_state_e;
 
 
-#define NGX_HTTP_LLM_MAX_PLAN  16
+#define NGX_HTTP_LLM_MAX_PLAN  32
+
+
+/* one try: a deployment, and which group of the fallback chain it is in */
+typedef struct {
+    ngx_uint_t                     deploy;
+    ngx_uint_t                     group;         /* 0: the one asked for */
+} ngx_http_llm_try_t;
 
 
 typedef struct {
@@ -120,10 +157,14 @@ typedef struct {
     ngx_http_llm_group_t          *group;
     ngx_http_llm_deploy_t         *deploy;        /* the current try's */
 
-    ngx_uint_t                     plan[NGX_HTTP_LLM_MAX_PLAN];
+    ngx_http_llm_try_t             plan[NGX_HTTP_LLM_MAX_PLAN];
     ngx_uint_t                     nplan;
     ngx_uint_t                     attempt;       /* index into plan */
+    ngx_uint_t                     retries;       /* x-litellm-num-retries */
+    ngx_msec_t                     timeout;       /* x-litellm-timeout */
     ngx_chain_t                   *prebuilt;      /* first try's request */
+    ngx_msec_t                     try_start;
+    ngx_http_llm_slot_t           *slot;          /* the current try's */
 
     /* the upstream response */
     ngx_http_llm_resp_state_e      state;
@@ -145,6 +186,8 @@ typedef struct {
     unsigned                       error_set:1;   /* error holds the reason */
     unsigned                       replaced:1;    /* filter swapped a body */
     unsigned                       json_sent:1;   /* our own JSON went out */
+    unsigned                       in_flight:1;   /* slot counts this try */
+    unsigned                       status_retry:1; /* a try failed by status */
     unsigned                       replaced_sent:1;
 
     ngx_str_t                      replacement;   /* the filter's JSON */
@@ -173,10 +216,49 @@ ngx_chain_t *ngx_http_llm_build_request(ngx_http_request_t *r,
 
 /* ngx_http_llm_response.c */
 ngx_int_t ngx_http_llm_process_header(ngx_http_request_t *r);
+ngx_int_t ngx_http_llm_fail_try(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, llm_error_t *err);
+ngx_int_t ngx_http_llm_commit(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    ngx_uint_t status, u_char *data, size_t len);
+ngx_int_t ngx_http_llm_content_type(ngx_http_request_t *r, const char *type);
+
+/* ngx_http_llm_stream.c */
+ngx_int_t ngx_http_llm_stream_gate(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx);
 ngx_int_t ngx_http_llm_input_filter_init(void *data);
 ngx_int_t ngx_http_llm_input_filter(void *data, ssize_t bytes);
 void ngx_http_llm_finalize_stream(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_int_t rc);
+
+/* ngx_http_llm_state.c */
+ngx_int_t ngx_http_llm_state_add(ngx_conf_t *cf,
+    ngx_http_llm_main_conf_t *lmcf);
+ngx_http_llm_slot_t *ngx_http_llm_state_slot(ngx_http_llm_main_conf_t *lmcf,
+    ngx_http_llm_deploy_t *d);
+void ngx_http_llm_state_candidate(ngx_http_llm_main_conf_t *lmcf,
+    ngx_http_llm_deploy_t *d, llm_route_cand_t *c);
+void ngx_http_llm_state_start(ngx_http_llm_main_conf_t *lmcf,
+    ngx_http_llm_slot_t *s);
+void ngx_http_llm_state_done(ngx_http_llm_slot_t *s);
+ngx_int_t ngx_http_llm_state_fail(ngx_http_llm_main_conf_t *lmcf,
+    ngx_http_llm_slot_t *s, ngx_msec_int_t retry_after_ms);
+void ngx_http_llm_state_success(ngx_http_llm_main_conf_t *lmcf,
+    ngx_http_llm_slot_t *s, ngx_msec_t latency, ngx_uint_t ttft,
+    off_t tokens);
+void ngx_http_llm_state_probe(ngx_http_llm_main_conf_t *lmcf,
+    ngx_http_llm_slot_t *s, ngx_uint_t ok);
+time_t ngx_http_llm_state_cooldown_left(ngx_http_llm_main_conf_t *lmcf,
+    ngx_http_llm_group_t *g);
+
+/* ngx_http_llm_router.c */
+ngx_int_t ngx_http_llm_router_init(ngx_conf_t *cf,
+    ngx_http_llm_main_conf_t *lmcf);
+ngx_int_t ngx_http_llm_plan(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    llm_error_t *err);
+ngx_int_t ngx_http_llm_retry(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    const llm_error_t *err);
+ngx_int_t ngx_http_llm_litellm_headers(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx);
 
 /* ngx_http_llm_balancer.c */
 ngx_int_t ngx_http_llm_init_balancer(ngx_conf_t *cf,
@@ -203,6 +285,8 @@ ngx_int_t ngx_http_llm_add_cleanup_ctx(ngx_pool_t *pool,
     ngx_http_llm_ctx_t *ctx);
 ngx_int_t ngx_http_llm_error_to_str(ngx_pool_t *pool, const llm_error_t *err,
     ngx_str_t *out);
+ngx_int_t ngx_http_llm_push_header(ngx_http_request_t *r, const char *key,
+    u_char *value, size_t len);
 
 
 #endif /* _NGX_HTTP_LLM_MODULE_H_INCLUDED_ */

@@ -27,18 +27,7 @@ static ngx_int_t ngx_http_llm_read_body(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx);
 static ngx_int_t ngx_http_llm_commit_body(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx);
-static ngx_int_t ngx_http_llm_commit_stream(ngx_http_request_t *r,
-    ngx_http_llm_ctx_t *ctx);
-static ngx_int_t ngx_http_llm_set_content_type(ngx_http_request_t *r,
-    const char *type);
-static ngx_int_t ngx_http_llm_add_header(ngx_http_request_t *r,
-    const char *key, ngx_str_t *value);
-static ngx_int_t ngx_http_llm_feed(ngx_http_request_t *r,
-    ngx_http_llm_ctx_t *ctx, u_char *p, size_t n);
-static ngx_chain_t *ngx_http_llm_drain(ngx_http_request_t *r,
-    ngx_http_llm_ctx_t *ctx);
-static void ngx_http_llm_stream_fail(ngx_http_llm_ctx_t *ctx, int status,
-    const char *type, const char *code, const char *msg);
+static ngx_msec_int_t ngx_http_llm_retry_after(ngx_http_llm_ctx_t *ctx);
 
 
 /* provider headers worth passing on; everything else is the gateway's */
@@ -83,10 +72,20 @@ ngx_http_llm_process_header(ngx_http_request_t *r)
         }
 
         if (ctx->call.stream && ctx->status.code / 100 == 2) {
-            return ngx_http_llm_commit_stream(r, ctx);
-        }
+            ctx->stream = llm_stream_new(&ctx->call);
+            if (ctx->stream == NULL) {
+                return NGX_ERROR;
+            }
 
-        ctx->state = NGX_HTTP_LLM_RESP_BODY;
+            ctx->state = NGX_HTTP_LLM_RESP_STREAM;
+
+        } else {
+            ctx->state = NGX_HTTP_LLM_RESP_BODY;
+        }
+    }
+
+    if (ctx->state == NGX_HTTP_LLM_RESP_STREAM) {
+        return ngx_http_llm_stream_gate(r, ctx);
     }
 
     rc = ngx_http_llm_read_body(r, ctx);
@@ -309,135 +308,219 @@ ngx_http_llm_read_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 static ngx_int_t
 ngx_http_llm_commit_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 {
-    int                   status;
-    ngx_buf_t            *b;
     llm_buf_t             out;
-    ngx_uint_t            i;
     llm_error_t          *err;
     llm_usage_t           usage;
-    ngx_keyval_t         *kv;
-    ngx_http_upstream_t  *u;
     const llm_adapter_t  *a;
 
-    u = r->upstream;
     a = llm_adapter_get(ctx->deploy->dep->provider);
     err = &ctx->error;
-    status = ctx->status.code;
 
     ngx_memzero(&out, sizeof(llm_buf_t));
     ngx_memzero(&usage, sizeof(llm_usage_t));
 
-    if (status / 100 == 2) {
-        if (a->parse_response(&ctx->call, ctx->body.data, ctx->body.len, &out,
-                              &usage, err)
-            != LLM_OK)
-        {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "llm: model \"%V\": upstream %V sent a response "
-                          "that could not be translated: %s",
-                          &ctx->group->name, &ctx->deploy->name,
-                          err->message);
-            status = 0;
-        }
-
-    } else {
-        a->parse_error(&ctx->call, status, ctx->body.data, ctx->body.len,
-                       err);
+    if (ctx->status.code / 100 != 2) {
+        a->parse_error(&ctx->call, ctx->status.code, ctx->body.data,
+                       ctx->body.len, err);
 
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "llm: model \"%V\": upstream %V answered %d: %s",
-                      &ctx->group->name, &ctx->deploy->name, status,
-                      err->message);
-        status = 0;
+                      "llm: model \"%V\": upstream %V answered %ui: %s",
+                      &ctx->group->name, &ctx->deploy->name,
+                      ctx->status.code, err->message);
+
+        return ngx_http_llm_fail_try(r, ctx, err);
     }
 
-    if (status == 0) {
-        llm_buf_reset(&out);
-        status = err->status;
+    if (a->parse_response(&ctx->call, ctx->body.data, ctx->body.len, &out,
+                          &usage, err)
+        != LLM_OK)
+    {
+        llm_buf_free(&out);
 
-        if (llm_error_json(err, &out) != 0) {
-            llm_buf_free(&out);
-            return NGX_ERROR;
-        }
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "llm: model \"%V\": upstream %V sent a response "
+                      "that could not be translated: %s",
+                      &ctx->group->name, &ctx->deploy->name, err->message);
 
-        if (ctx->pass) {
-            kv = ctx->pass->elts;
-
-            for (i = 0; i < ctx->pass->nelts; i++) {
-                if (ngx_http_llm_add_header(r, (char *) kv[i].key.data,
-                                            &kv[i].value)
-                    != NGX_OK)
-                {
-                    llm_buf_free(&out);
-                    return NGX_ERROR;
-                }
-            }
-        }
+        return ngx_http_llm_fail_try(r, ctx, err);
     }
 
     ctx->usage = usage;
 
-    b = ngx_create_temp_buf(r->pool, out.len ? out.len : 1);
-    ctx->out = ngx_alloc_chain_link(r->pool);
+    if (ctx->slot) {
+        ngx_http_llm_state_success(ctx->lmcf, ctx->slot,
+                                   ngx_current_msec - ctx->try_start, 0,
+                                   usage.prompt_tokens
+                                   + usage.completion_tokens);
+    }
 
-    if (b == NULL || ctx->out == NULL) {
+    if (ngx_http_llm_commit(r, ctx, NGX_HTTP_OK, (u_char *) out.data, out.len)
+        != NGX_OK)
+    {
         llm_buf_free(&out);
         return NGX_ERROR;
     }
 
-    b->last = ngx_cpymem(b->pos, out.data, out.len);
+    llm_buf_free(&out);
+
+    return NGX_OK;
+}
+
+
+/*
+ * A try that failed with an answer: another try if the router has one
+ * for this failure, else the client gets the error.
+ */
+ngx_int_t
+ngx_http_llm_fail_try(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    llm_error_t *err)
+{
+    llm_buf_t       out;
+    ngx_int_t       rc;
+    ngx_uint_t      i;
+    ngx_keyval_t   *kv;
+    ngx_msec_int_t  ra;
+
+    if (ctx->slot
+        && (err->status == NGX_HTTP_TOO_MANY_REQUESTS
+            || err->status >= NGX_HTTP_INTERNAL_SERVER_ERROR))
+    {
+        ra = err->status == NGX_HTTP_TOO_MANY_REQUESTS
+             ? ngx_http_llm_retry_after(ctx) : -1;
+
+        if (ngx_http_llm_state_fail(ctx->lmcf, ctx->slot, ra)) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "llm: deployment \"%s\" of model \"%V\" cools "
+                          "down", ctx->deploy->dep->id, &ctx->group->name);
+        }
+    }
+
+    if (ngx_http_llm_retry(r, ctx, err) == NGX_OK) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "llm: model \"%V\": trying the next deployment after "
+                      "\"%s\"", &ctx->group->name, err->message);
+
+        /* not a protocol error: the way to ask nginx for the next try */
+        ctx->status_retry = 1;
+        return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+    }
+
+    /* a stream that failed before its first content is answered as JSON */
+    llm_stream_free(ctx->stream);
+    ctx->stream = NULL;
+
+    ngx_memzero(&out, sizeof(llm_buf_t));
+
+    if (llm_error_json(err, &out) != 0) {
+        llm_buf_free(&out);
+        return NGX_ERROR;
+    }
+
+    if (ctx->pass) {
+        kv = ctx->pass->elts;
+
+        for (i = 0; i < ctx->pass->nelts; i++) {
+            if (ngx_http_llm_push_header(r, (char *) kv[i].key.data,
+                                         kv[i].value.data, kv[i].value.len)
+                != NGX_OK)
+            {
+                llm_buf_free(&out);
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    rc = ngx_http_llm_commit(r, ctx, err->status, (u_char *) out.data,
+                             out.len);
+    llm_buf_free(&out);
+
+    return rc;
+}
+
+
+/* the whole translated answer, status and headers as the client gets them */
+ngx_int_t
+ngx_http_llm_commit(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    ngx_uint_t status, u_char *data, size_t len)
+{
+    ngx_buf_t            *b;
+    ngx_http_upstream_t  *u;
+
+    u = r->upstream;
+
+    b = ngx_create_temp_buf(r->pool, len ? len : 1);
+    ctx->out = ngx_alloc_chain_link(r->pool);
+
+    if (b == NULL || ctx->out == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->pos, data, len);
     b->flush = 1;
     b->tag = u->output.tag;
     ctx->out->buf = b;
     ctx->out->next = NULL;
 
     u->headers_in.status_n = status;
-    u->headers_in.content_length_n = out.len;
+    u->headers_in.content_length_n = len;
     u->keepalive = !ctx->conn_close;
     ctx->json_sent = 1;
 
-    llm_buf_free(&out);
+    if (ngx_http_llm_litellm_headers(r, ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
-    return ngx_http_llm_set_content_type(r, "application/json");
+    return ngx_http_llm_content_type(r, "application/json");
 }
 
 
-static ngx_int_t
-ngx_http_llm_commit_stream(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
+/* Retry-After in seconds (or an HTTP date), or retry-after-ms */
+static ngx_msec_int_t
+ngx_http_llm_retry_after(ngx_http_llm_ctx_t *ctx)
 {
-    ngx_str_t             v;
-    ngx_http_upstream_t  *u;
+    time_t         t;
+    ngx_int_t      n;
+    ngx_uint_t     i;
+    ngx_keyval_t  *kv;
 
-    u = r->upstream;
-
-    ctx->stream = llm_stream_new(&ctx->call);
-    if (ctx->stream == NULL) {
-        return NGX_ERROR;
+    if (ctx->pass == NULL) {
+        return -1;
     }
 
-    ctx->state = NGX_HTTP_LLM_RESP_STREAM;
+    kv = ctx->pass->elts;
 
-    u->headers_in.status_n = NGX_HTTP_OK;
-    u->headers_in.content_length_n = -1;
-    ctx->json_sent = 1;
-
-    ngx_str_set(&v, "no-cache");
-    if (ngx_http_llm_add_header(r, "Cache-Control", &v) != NGX_OK) {
-        return NGX_ERROR;
+    for (i = 0; i < ctx->pass->nelts; i++) {
+        if (ngx_strcmp(kv[i].key.data, "retry-after-ms") == 0) {
+            n = ngx_atoi(kv[i].value.data, kv[i].value.len);
+            if (n >= 0) {
+                return n;
+            }
+        }
     }
 
-    /* so that a proxy in front of this nginx does not buffer either */
-    ngx_str_set(&v, "no");
-    if (ngx_http_llm_add_header(r, "X-Accel-Buffering", &v) != NGX_OK) {
-        return NGX_ERROR;
+    for (i = 0; i < ctx->pass->nelts; i++) {
+        if (ngx_strcmp(kv[i].key.data, "retry-after") != 0) {
+            continue;
+        }
+
+        n = ngx_atoi(kv[i].value.data, kv[i].value.len);
+        if (n >= 0) {
+            return (ngx_msec_int_t) n * 1000;
+        }
+
+        t = ngx_parse_http_time(kv[i].value.data, kv[i].value.len);
+        if (t != NGX_ERROR) {
+            return t > ngx_time() ? (ngx_msec_int_t) (t - ngx_time()) * 1000
+                                  : 0;
+        }
     }
 
-    return ngx_http_llm_set_content_type(r, "text/event-stream");
+    return -1;
 }
 
 
-static ngx_int_t
-ngx_http_llm_set_content_type(ngx_http_request_t *r, const char *type)
+ngx_int_t
+ngx_http_llm_content_type(ngx_http_request_t *r, const char *type)
 {
     r->headers_out.content_type.data = (u_char *) type;
     r->headers_out.content_type.len = ngx_strlen(type);
@@ -445,295 +528,4 @@ ngx_http_llm_set_content_type(ngx_http_request_t *r, const char *type)
     r->headers_out.content_type_lowcase = NULL;
 
     return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_llm_add_header(ngx_http_request_t *r, const char *key,
-    ngx_str_t *value)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    h->key.data = (u_char *) key;
-    h->key.len = ngx_strlen(key);
-    h->value = *value;
-
-    return NGX_OK;
-}
-
-
-ngx_int_t
-ngx_http_llm_input_filter_init(void *data)
-{
-    ngx_http_llm_ctx_t *ctx = data;
-
-    ngx_http_upstream_t  *u;
-
-    u = ctx->request->upstream;
-
-    if (ctx->stream == NULL) {
-        /* the translated body is whole already */
-        u->out_bufs = ctx->out;
-        u->length = 0;
-        return NGX_OK;
-    }
-
-    u->length = -1;
-
-    return NGX_OK;
-}
-
-
-ngx_int_t
-ngx_http_llm_input_filter(void *data, ssize_t bytes)
-{
-    ngx_http_llm_ctx_t *ctx = data;
-
-    size_t                n;
-    ngx_int_t             rc;
-    ngx_buf_t            *b;
-    ngx_chain_t          *cl, **ll;
-    ngx_http_request_t   *r;
-    ngx_http_upstream_t  *u;
-
-    r = ctx->request;
-    u = r->upstream;
-    b = &u->buffer;
-
-    b->pos = b->last;
-    b->last += bytes;
-
-    if (ctx->stream == NULL || ctx->stream->failed) {
-        /* nothing more is wanted from this response */
-        b->pos = b->last;
-        return NGX_OK;
-    }
-
-    while (b->pos < b->last && !ctx->body_done) {
-
-        if (!ctx->is_chunked) {
-            n = b->last - b->pos;
-
-            if (ctx->length >= 0) {
-                n = ngx_min((off_t) n, ctx->length);
-                ctx->length -= n;
-                ctx->body_done = (ctx->length == 0);
-            }
-
-            rc = ngx_http_llm_feed(r, ctx, b->pos, n);
-            b->pos = b->last;
-
-            if (rc != NGX_OK) {
-                break;
-            }
-
-            continue;
-        }
-
-        rc = ngx_http_parse_chunked(r, b, &ctx->chunked);
-
-        if (rc == NGX_OK) {
-            n = ngx_min((off_t) (b->last - b->pos), ctx->chunked.size);
-            ctx->chunked.size -= n;
-            rc = ngx_http_llm_feed(r, ctx, b->pos, n);
-            b->pos += n;
-
-            if (rc != NGX_OK) {
-                break;
-            }
-
-            continue;
-        }
-
-        if (rc == NGX_DONE) {
-            ctx->body_done = 1;
-            break;
-        }
-
-        if (rc == NGX_AGAIN) {
-            break;
-        }
-
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "llm: upstream sent invalid chunked response");
-        ngx_http_llm_stream_fail(ctx, 502, "server_error", NULL,
-                                 "upstream sent an invalid chunked stream");
-        break;
-    }
-
-    if (ctx->body_done && !ctx->stream->done) {
-        if (ctx->stream->adapter->stream_eof(ctx->stream) != LLM_OK) {
-            ngx_http_llm_stream_fail(ctx, 502, "server_error", NULL,
-                                     "upstream stream ended unexpectedly");
-        }
-    }
-
-    if (ctx->body_done || ctx->stream->failed) {
-        u->length = 0;
-        u->keepalive = ctx->body_done && !ctx->conn_close
-                       && !ctx->stream->failed;
-    }
-
-    cl = ngx_http_llm_drain(r, ctx);
-    if (cl == NGX_CHAIN_ERROR) {
-        return NGX_ERROR;
-    }
-
-    for (ll = &u->out_bufs; *ll; ll = &(*ll)->next) { /* void */ }
-
-    *ll = cl;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_llm_feed(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx, u_char *p,
-    size_t n)
-{
-    llm_stream_t  *s;
-
-    s = ctx->stream;
-
-    if (n == 0 || s->done) {
-        return NGX_OK;
-    }
-
-    if (s->adapter->stream_feed(s, (char *) p, n) != LLM_OK && !s->done) {
-        ngx_http_llm_stream_fail(ctx, 502, "server_error", NULL,
-                                 "could not translate the upstream stream");
-    }
-
-    if (s->failed) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "llm: model \"%V\": upstream %V stream failed: %s",
-                      &ctx->group->name, &ctx->deploy->name,
-                      s->error.message);
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_http_llm_stream_fail(ngx_http_llm_ctx_t *ctx, int status,
-    const char *type, const char *code, const char *msg)
-{
-    llm_error_t  err;
-
-    if (ctx->stream->done) {
-        return;
-    }
-
-    llm_error_set(&err, status, type, code, NULL, "%s", msg);
-    (void) llm_chunk_error(ctx->stream, &err);
-}
-
-
-/* moves the translated bytes into a buffer nginx can send */
-static ngx_chain_t *
-ngx_http_llm_drain(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
-{
-    size_t                size;
-    u_char               *start, *end;
-    ngx_buf_t            *b;
-    llm_buf_t            *out;
-    ngx_chain_t          *cl;
-    ngx_http_upstream_t  *u;
-
-    out = &ctx->stream->out;
-    u = r->upstream;
-
-    if (out->len == 0) {
-        return NULL;
-    }
-
-    cl = ngx_chain_get_free_buf(r->pool, &u->free_bufs);
-    if (cl == NULL) {
-        return NGX_CHAIN_ERROR;
-    }
-
-    b = cl->buf;
-    start = b->start;
-    end = b->end;
-
-    ngx_memzero(b, sizeof(ngx_buf_t));
-
-    if (start == NULL || (size_t) (end - start) < out->len) {
-        size = ngx_max(out->len, 4096);
-
-        start = ngx_palloc(r->pool, size);
-        if (start == NULL) {
-            return NGX_CHAIN_ERROR;
-        }
-
-        end = start + size;
-    }
-
-    b->start = start;
-    b->end = end;
-    b->pos = start;
-    b->last = ngx_cpymem(start, out->data, out->len);
-    b->temporary = 1;
-    b->flush = 1;
-    b->tag = u->output.tag;
-
-    llm_buf_reset(out);
-
-    return cl;
-}
-
-
-void
-ngx_http_llm_finalize_stream(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
-    ngx_int_t rc)
-{
-    llm_stream_t  *s;
-    ngx_chain_t   *cl;
-
-    s = ctx->stream;
-
-    if (s->done || r->connection->error
-        || rc == NGX_HTTP_CLIENT_CLOSED_REQUEST)
-    {
-        return;
-    }
-
-    if (rc == 0) {
-        /* the provider closed the connection: was the stream complete? */
-        if (s->adapter->stream_eof(s) != LLM_OK) {
-            ngx_http_llm_stream_fail(ctx, 502, "server_error", NULL,
-                                     "upstream stream ended unexpectedly");
-        }
-
-    } else if (rc == NGX_HTTP_GATEWAY_TIME_OUT) {
-        ngx_http_llm_stream_fail(ctx, 504, "server_error", "timeout",
-                                 "upstream timed out in the middle of the "
-                                 "stream");
-
-    } else {
-        ngx_http_llm_stream_fail(ctx, 502, "server_error", NULL,
-                                 "upstream connection failed in the middle "
-                                 "of the stream");
-    }
-
-    if (s->failed) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "llm: model \"%V\": upstream %V stream ended early: %s",
-                      &ctx->group->name, &ctx->deploy->name,
-                      s->error.message);
-    }
-
-    cl = ngx_http_llm_drain(r, ctx);
-
-    if (cl && cl != NGX_CHAIN_ERROR) {
-        (void) ngx_http_output_filter(r, cl);
-    }
 }

@@ -19,7 +19,6 @@ static ngx_int_t ngx_http_llm_reinit_request(ngx_http_request_t *r);
 static void ngx_http_llm_abort_request(ngx_http_request_t *r);
 static void ngx_http_llm_finalize_request(ngx_http_request_t *r,
     ngx_int_t rc);
-static void ngx_http_llm_plan(ngx_http_llm_ctx_t *ctx);
 static ngx_int_t ngx_http_llm_check_header(const char *s);
 
 
@@ -32,13 +31,26 @@ ngx_http_llm_upstream_start(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     ngx_http_llm_deploy_t    *d;
     ngx_http_llm_loc_conf_t  *llcf;
 
-    ngx_http_llm_plan(ctx);
+    switch (ngx_http_llm_plan(r, ctx, &err)) {
+
+    case NGX_OK:
+        break;
+
+    case NGX_DECLINED:
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0, "llm: %s",
+                      err.message);
+        return ngx_http_llm_send_error(r, &err);
+
+    default:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     /*
      * the first try is built now, so that a request this provider cannot
      * take is refused before any connection is made
      */
-    d = &((ngx_http_llm_deploy_t *) ctx->lmcf->deploys.elts)[ctx->plan[0]];
+    d = &((ngx_http_llm_deploy_t *) ctx->lmcf->deploys.elts)
+                                                     [ctx->plan[0].deploy];
 
     ctx->prebuilt = ngx_http_llm_build_request(r, ctx, d, &err);
     if (ctx->prebuilt == NULL) {
@@ -81,38 +93,6 @@ ngx_http_llm_upstream_start(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     ngx_http_upstream_init(r);
 
     return NGX_DONE;
-}
-
-
-/* for now the group's order after a weighted pick of the first */
-static void
-ngx_http_llm_plan(ngx_http_llm_ctx_t *ctx)
-{
-    ngx_uint_t              i, n, first, pick;
-    ngx_http_llm_group_t   *g;
-    ngx_http_llm_deploy_t  *d;
-
-    g = ctx->group;
-    d = ctx->lmcf->deploys.elts;
-    n = ngx_min(g->ndeps, NGX_HTTP_LLM_MAX_PLAN);
-
-    pick = ngx_random() % g->total_weight;
-    first = 0;
-
-    for (i = 0; i < g->ndeps; i++) {
-        if (pick < d[g->deps[i]].weight) {
-            first = i;
-            break;
-        }
-
-        pick -= d[g->deps[i]].weight;
-    }
-
-    for (i = 0; i < n; i++) {
-        ctx->plan[i] = g->deps[(first + i) % g->ndeps];
-    }
-
-    ctx->nplan = n;
 }
 
 
@@ -255,6 +235,7 @@ ngx_http_llm_reinit_request(ngx_http_request_t *r)
     ctx->body_done = 0;
     ctx->out = NULL;
     ctx->pass = NULL;
+    ctx->status_retry = 0;
     ngx_memzero(&ctx->status, sizeof(ngx_http_status_t));
     ngx_memzero(&ctx->chunked, sizeof(ngx_http_chunked_t));
     llm_buf_reset(&ctx->body);

@@ -96,3 +96,24 @@ ngx_http_llm_error_to_str(ngx_pool_t *pool, const llm_error_t *err,
 
     return NGX_OK;
 }
+
+
+ngx_int_t
+ngx_http_llm_push_header(ngx_http_request_t *r, const char *key,
+    u_char *value, size_t len)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) key;
+    h->key.len = ngx_strlen(key);
+    h->value.data = value;
+    h->value.len = len;
+
+    return NGX_OK;
+}
