@@ -510,6 +510,11 @@ llm_bedrock_error(llm_error_t *err, int status, const char *type,
         st = llm_bedrock_guess_status(status, message);
     }
 
+    /* the model failed (ModelErrorException): not the client's fault */
+    if (st == 424) {
+        st = 502;
+    }
+
     llm_error_from_upstream(err, LLM_BEDROCK_NAME, st, t, NULL, message);
 }
 

@@ -193,6 +193,9 @@ llm_vertex_choice(const llm_call_t *call, const cJSON *cand, int index,
     reason = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
                                       cand, "finishReason"));
 
+    /* before llm_vertex_message() takes the tool calls */
+    reason = llm_vertex_finish(reason, cJSON_GetArraySize(m.tool_calls) > 0);
+
     lp = llm_vertex_logprobs(cJSON_GetObjectItemCaseSensitive(
                                  cand, "logprobsResult"));
 
@@ -200,10 +203,7 @@ llm_vertex_choice(const llm_call_t *call, const cJSON *cand, int index,
         || llm_vertex_put(c, "message", llm_vertex_message(&m)) != LLM_OK
         || llm_vertex_put(c, "logprobs", lp ? lp : cJSON_CreateNull())
            != LLM_OK
-        || cJSON_AddStringToObject(c, "finish_reason",
-                                   llm_vertex_finish(reason,
-                                       cJSON_GetArraySize(m.tool_calls) > 0))
-           == NULL)
+        || cJSON_AddStringToObject(c, "finish_reason", reason) == NULL)
     {
         goto failed;
     }

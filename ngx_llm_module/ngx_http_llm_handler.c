@@ -39,6 +39,14 @@ typedef struct {
 static ngx_http_llm_route_t  ngx_http_llm_routes[] = {
     { ngx_string("/chat/completions"), NGX_HTTP_LLM_ROUTE_CHAT,
       NGX_HTTP_POST },
+    { ngx_string("/health/liveliness"), NGX_HTTP_LLM_ROUTE_LIVENESS,
+      NGX_HTTP_GET|NGX_HTTP_HEAD },
+    { ngx_string("/health/liveness"), NGX_HTTP_LLM_ROUTE_LIVENESS,
+      NGX_HTTP_GET|NGX_HTTP_HEAD },
+    { ngx_string("/health/readiness"), NGX_HTTP_LLM_ROUTE_READINESS,
+      NGX_HTTP_GET|NGX_HTTP_HEAD },
+    { ngx_string("/health"), NGX_HTTP_LLM_ROUTE_HEALTH,
+      NGX_HTTP_GET },
     { ngx_string("/embeddings"), NGX_HTTP_LLM_ROUTE_EMBEDDINGS,
       NGX_HTTP_POST },
     { ngx_string("/models"), NGX_HTTP_LLM_ROUTE_MODELS,
@@ -102,8 +110,22 @@ ngx_http_llm_handler(ngx_http_request_t *r)
         return ngx_http_llm_send_error(r, &err);
     }
 
-    if (ctx->route == NGX_HTTP_LLM_ROUTE_MODELS) {
+    switch (ctx->route) {
+
+    case NGX_HTTP_LLM_ROUTE_MODELS:
         return ngx_http_llm_models(r, lmcf);
+
+    case NGX_HTTP_LLM_ROUTE_LIVENESS:
+        return ngx_http_llm_health_static(r, 0);
+
+    case NGX_HTTP_LLM_ROUTE_READINESS:
+        return ngx_http_llm_health_static(r, 1);
+
+    case NGX_HTTP_LLM_ROUTE_HEALTH:
+        return ngx_http_llm_health(r);
+
+    default:
+        break;
     }
 
     rc = ngx_http_read_client_request_body(r, ngx_http_llm_body_handler);

@@ -23,6 +23,7 @@ static char *ngx_http_llm_merge_loc_conf(ngx_conf_t *cf, void *parent,
 static char *ngx_http_llm_pass(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_llm_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_llm_init_process(ngx_cycle_t *cycle);
 #if (NGX_HTTP_SSL)
 static ngx_int_t ngx_http_llm_init_ssl(ngx_conf_t *cf,
     ngx_http_llm_main_conf_t *lmcf);
@@ -141,7 +142,7 @@ ngx_module_t  ngx_http_llm_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_llm_init_process,             /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     NULL,                                  /* exit process */
@@ -447,4 +448,19 @@ static ngx_int_t
 ngx_http_llm_postconfiguration(ngx_conf_t *cf)
 {
     return ngx_http_llm_error_filter_init(cf);
+}
+
+
+static ngx_int_t
+ngx_http_llm_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_llm_main_conf_t  *lmcf;
+
+    lmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_llm_module);
+
+    if (lmcf == NULL || lmcf->cfg == NULL) {
+        return NGX_OK;
+    }
+
+    return ngx_http_llm_health_init_process(cycle, lmcf);
 }

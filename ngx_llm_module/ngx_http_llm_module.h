@@ -34,7 +34,22 @@ typedef struct {
 
 
 typedef struct {
+    ngx_flag_t                     ok;
+    u_char                         error[256];
+} ngx_http_llm_health_result_t;
+
+
+typedef struct {
+    ngx_uint_t                     pending;
+    ngx_array_t                    probes;        /* ngx_http_llm_probe_t * */
+    ngx_array_t                    deploys;       /* ngx_http_llm_deploy_t * */
+    ngx_http_llm_health_result_t  *results;
+} ngx_http_llm_health_t;
+
+
+typedef struct {
     ngx_uint_t                     version;
+    int64_t                        health_next;   /* ms: next probe round */
     ngx_uint_t                     nslots;
     ngx_http_llm_slot_t            slots[];
 } ngx_http_llm_shctx_t;
@@ -70,6 +85,40 @@ typedef struct {
 
 
 typedef struct ngx_http_llm_main_conf_s  ngx_http_llm_main_conf_t;
+typedef struct ngx_http_llm_fetch_s      ngx_http_llm_fetch_t;
+
+typedef void (*ngx_http_llm_fetch_pt)(ngx_http_llm_fetch_t *f);
+
+
+/* one call of the gateway's own, see ngx_http_llm_fetch.c */
+struct ngx_http_llm_fetch_s {
+    ngx_pool_t                    *pool;          /* the fetch's own */
+    ngx_log_t                     *log;
+
+    ngx_addr_t                    *addr;
+    ngx_str_t                      ssl_name;
+#if (NGX_HTTP_SSL)
+    ngx_ssl_t                     *ssl;
+#endif
+    ngx_buf_t                     *request;       /* all of it, in memory */
+    ngx_msec_t                     timeout;       /* for the whole call */
+    ngx_http_llm_fetch_pt          handler;
+    void                          *data;
+
+    /* the answer, valid in the handler */
+    ngx_uint_t                     status;        /* 0: failed, see error */
+    llm_buf_t                      body;
+    char                           retry_after[32];
+    u_char                         error[128];
+
+    ngx_peer_connection_t          pc;
+    ngx_event_t                    timer;
+    ngx_event_t                    posted;
+    llm_buf_t                      raw;
+
+    unsigned                       tls:1;
+    unsigned                       connected:1;
+};
 
 /* an idle upstream connection, keyed by address, TLS and SNI name */
 typedef struct {
@@ -111,6 +160,10 @@ struct ngx_http_llm_main_conf_s {
     ngx_shm_zone_t                *zone;
     ngx_slab_pool_t               *shpool;
     ngx_http_llm_shctx_t          *sh;
+
+    ngx_msec_t                     health_interval;
+    ngx_event_t                    health_timer;
+    ngx_http_llm_health_result_t   health_result;
 };
 
 
@@ -125,7 +178,10 @@ typedef enum {
     NGX_HTTP_LLM_ROUTE_NONE = 0,
     NGX_HTTP_LLM_ROUTE_CHAT,
     NGX_HTTP_LLM_ROUTE_EMBEDDINGS,
-    NGX_HTTP_LLM_ROUTE_MODELS
+    NGX_HTTP_LLM_ROUTE_MODELS,
+    NGX_HTTP_LLM_ROUTE_LIVENESS,
+    NGX_HTTP_LLM_ROUTE_READINESS,
+    NGX_HTTP_LLM_ROUTE_HEALTH
 } ngx_http_llm_route_e;
 
 
@@ -191,6 +247,7 @@ typedef struct {
     unsigned                       replaced_sent:1;
 
     ngx_str_t                      replacement;   /* the filter's JSON */
+    ngx_http_llm_health_t         *health;
 } ngx_http_llm_ctx_t;
 
 
@@ -213,6 +270,9 @@ ngx_int_t ngx_http_llm_upstream_start(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx);
 ngx_chain_t *ngx_http_llm_build_request(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_http_llm_deploy_t *d, llm_error_t *err);
+ngx_buf_t *ngx_http_llm_request_buf(ngx_pool_t *pool,
+    ngx_http_llm_deploy_t *d, llm_call_t *call, ngx_uint_t close,
+    llm_error_t *err);
 
 /* ngx_http_llm_response.c */
 ngx_int_t ngx_http_llm_process_header(ngx_http_request_t *r);
@@ -271,6 +331,16 @@ ngx_int_t ngx_http_llm_keepalive_get(ngx_http_llm_main_conf_t *lmcf,
     ngx_peer_connection_t *pc, ngx_http_llm_deploy_t *d);
 void ngx_http_llm_keepalive_put(ngx_http_llm_main_conf_t *lmcf,
     ngx_peer_connection_t *pc, ngx_http_llm_deploy_t *d);
+
+/* ngx_http_llm_health.c */
+ngx_int_t ngx_http_llm_health_static(ngx_http_request_t *r, ngx_uint_t ready);
+ngx_int_t ngx_http_llm_health(ngx_http_request_t *r);
+ngx_int_t ngx_http_llm_health_init_process(ngx_cycle_t *cycle,
+    ngx_http_llm_main_conf_t *lmcf);
+
+/* ngx_http_llm_fetch.c */
+ngx_http_llm_fetch_t *ngx_http_llm_fetch_create(ngx_log_t *log);
+void ngx_http_llm_fetch_start(ngx_http_llm_fetch_t *f);
 
 /* ngx_http_llm_error.c */
 ngx_int_t ngx_http_llm_send_error(ngx_http_request_t *r,

@@ -224,10 +224,15 @@ ngx_http_llm_input_filter_init(void *data)
     u = r->upstream;
 
     if (ctx->stream == NULL) {
-        /* the translated body is whole already */
-        u->out_bufs = ctx->out;
+        /*
+         * the translated body is whole already; sent from here it leaves
+         * in one write with the header, before the upstream code's flush
+         */
         u->length = 0;
-        return NGX_OK;
+        u->keepalive = u->keepalive && ctx->body_done;
+
+        return ngx_http_output_filter(r, ctx->out) == NGX_ERROR
+               ? NGX_ERROR : NGX_OK;
     }
 
     u->length = -1;

@@ -100,18 +100,44 @@ ngx_chain_t *
 ngx_http_llm_build_request(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     ngx_http_llm_deploy_t *d, llm_error_t *err)
 {
-    size_t           len;
-    ngx_buf_t       *b;
-    ngx_uint_t       i;
-    ngx_chain_t     *cl;
-    llm_http_req_t   hr;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
 
     ctx->call.dep = d->dep;
     ctx->call.drop_params = d->dep->drop_params >= 0
                             ? d->dep->drop_params
                             : ctx->lmcf->cfg->drop_params;
 
-    if (llm_request_build(&ctx->call, &hr, err) != LLM_OK) {
+    b = ngx_http_llm_request_buf(r->pool, d, &ctx->call, 0, err);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    cl = ngx_alloc_chain_link(r->pool);
+    if (cl == NULL) {
+        llm_error_set(err, NGX_HTTP_INTERNAL_SERVER_ERROR, "server_error",
+                      NULL, NULL, "out of memory");
+        return NULL;
+    }
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    return cl;
+}
+
+
+/* the provider request, headers and body in one buffer */
+ngx_buf_t *
+ngx_http_llm_request_buf(ngx_pool_t *pool, ngx_http_llm_deploy_t *d,
+    llm_call_t *call, ngx_uint_t close, llm_error_t *err)
+{
+    size_t           len;
+    ngx_buf_t       *b;
+    ngx_uint_t       i;
+    llm_http_req_t   hr;
+
+    if (llm_request_build(call, &hr, err) != LLM_OK) {
         return NULL;
     }
 
@@ -129,6 +155,7 @@ ngx_http_llm_build_request(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
           + sizeof("Content-Type: application/json" CRLF) - 1
           + sizeof("Content-Length: " CRLF) - 1 + NGX_SIZE_T_LEN
           + sizeof("Accept-Encoding: identity" CRLF) - 1
+          + sizeof("Connection: close" CRLF) - 1
           + sizeof("User-Agent: ngx_llm/" NGX_HTTP_LLM_VERSION CRLF) - 1
           + sizeof(CRLF) - 1 + hr.body.len
           + ngx_strlen(hr.method);
@@ -154,10 +181,8 @@ ngx_http_llm_build_request(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                + ngx_strlen(hr.headers[i].value);
     }
 
-    b = ngx_create_temp_buf(r->pool, len);
-    cl = ngx_alloc_chain_link(r->pool);
-
-    if (b == NULL || cl == NULL) {
+    b = ngx_create_temp_buf(pool, len);
+    if (b == NULL) {
         llm_http_req_free(&hr);
         llm_error_set(err, NGX_HTTP_INTERNAL_SERVER_ERROR, "server_error",
                       NULL, NULL, "out of memory");
@@ -171,6 +196,11 @@ ngx_http_llm_build_request(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                           "User-Agent: ngx_llm/" NGX_HTTP_LLM_VERSION CRLF,
                           hr.method, hr.path.len, hr.path.data, &d->host,
                           hr.body.len);
+
+    if (close) {
+        b->last = ngx_cpymem(b->last, "Connection: close" CRLF,
+                             sizeof("Connection: close" CRLF) - 1);
+    }
 
     if (hr.accept) {
         b->last = ngx_sprintf(b->last, "Accept: %s" CRLF, hr.accept);
@@ -187,10 +217,7 @@ ngx_http_llm_build_request(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
     llm_http_req_free(&hr);
 
-    cl->buf = b;
-    cl->next = NULL;
-
-    return cl;
+    return b;
 }
 
 

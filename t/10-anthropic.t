@@ -109,7 +109,7 @@ sub shape {
             else { push @sq, $k }
         }
         my $got = join ' ', @sq;
-        $t->ok($got eq $want, "stream shape '$want'", "got: $got",
+        t_ok($t, $got eq $want, "stream shape '$want'", "got: $got",
             map { kind($_) . "  " . substr($_->{data} // '', 0, 200) } @$ev);
     };
 }
@@ -123,7 +123,7 @@ sub normalized {
         my $j = $e->{json};
         if (ref $j eq 'HASH') {
             $j = JSON::PP->new->decode(JSON::PP->new->encode($j));
-            delete @$j{qw(id created)};
+            delete @$j{qw(id created model)};
             for my $c (@{$j->{choices} || []}) {
                 for my $tc (@{ref $c->{delta} eq 'HASH' && $c->{delta}{tool_calls} || []}) {
                     $tc->{id} = 'ID' if exists $tc->{id};
@@ -133,6 +133,13 @@ sub normalized {
         push @out, $e->{done} ? '[DONE]' : $j;
     }
     return JSON::PP->new->canonical->encode(\@out);
+}
+
+# a check from a stream_check code sub (given the harness's raw block
+# state) or from a --- check sub (given an LlmTest::Ctx)
+sub t_ok {
+    my ($t, @rest) = @_;
+    return Scalar::Util::blessed($t) ? $t->ok(@rest) : LlmTest::_ok($t, @rest);
 }
 
 run_tests();
@@ -473,7 +480,7 @@ POST /v1/chat/completions
       my ($ev, $r, $t) = @_;
       my $rc = join '', map { $_->{json}{choices}[0]{delta}{reasoning_content} // '' }
           grep { ref $_->{json} eq 'HASH' && @{$_->{json}{choices} || []} } @$ev;
-      $t->ok($rc eq 'The user said "ponder". I will echo it.', "streamed reasoning_content", "got: $rc");
+      main::t_ok($t, $rc eq 'The user said "ponder". I will echo it.', "streamed reasoning_content", "got: $rc");
   } }
 
 
@@ -508,7 +515,7 @@ POST /v1/chat/completions
       my ($ev, $r, $t) = @_;
       my @k = map { main::kind($_) } @$ev;
       my $s = join ' ', @k;
-      $t->ok($s =~ /^R C C E( D)?$/, "role, two content chunks, the error event, at most [DONE] after it", "got: $s");
+      main::t_ok($t, $s =~ /^R C C E( D)?$/, "role, two content chunks, the error event, at most [DONE] after it", "got: $s");
   } }
 
 
@@ -523,7 +530,7 @@ POST /v1/chat/completions
   code => sub {
       my ($ev, $r, $t) = @_;
       my @f = grep { ref $_->{json} eq 'HASH' && defined(($_->{json}{choices} || [])->[0]{finish_reason}) } @$ev;
-      $t->ok(!@f, "no finish chunk");
+      main::t_ok($t, !@f, "no finish chunk");
   } }
 
 

@@ -135,13 +135,14 @@ POST /v1/chat/completions
    {"role":"system","content":"Be brief."},
    {"role":"developer","content":[{"type":"text","text":"dev rules"}]},
    {"role":"user","name":"bob","content":[{"type":"text","text":"look"},{"type":"image_url","image_url":{"url":"https://example.com/a.png","detail":"low"}}]},
-   {"role":"assistant","content":null,"tool_calls":[{"id":"call_abc","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]},
+   {"role":"assistant","content":null,"tool_calls":[{"id":"call_abc","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}},{"id":"call_def","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Oslo\"}"}}]},
    {"role":"tool","tool_call_id":"call_abc","content":"{\"temp\":21}"},
+   {"role":"tool","tool_call_id":"call_def","content":[{"type":"text","text":"{\"temp\":3}"}]},
    {"role":"assistant","content":"It is 21."},
    {"role":"user","content":"and tomorrow?"}],
  "tools":[{"type":"function","function":{"name":"get_weather","description":"Weather","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]},"strict":true}}],
  "tool_choice":"required",
- "top_p":0.9,"stop":"###","max_completion_tokens":200,"temperature":1.7,"frequency_penalty":-1,"presence_penalty":0.5,"seed":42,
+ "top_p":0.9,"top_k":40,"stop":"###","max_completion_tokens":200,"temperature":1.7,"frequency_penalty":-1,"presence_penalty":0.5,"seed":42,
  "n":1,"user":"end-user-1","parallel_tool_calls":false,"store":false,"metadata":{"a":"b"},
  "response_format":{"type":"json_schema","json_schema":{"name":"w","schema":{"type":"object","properties":{"t":{"type":"number"}}}}}}
 --- error_code: 200
@@ -155,14 +156,16 @@ POST /v1/chat/completions
     { role => 'user', name => absent(), content => [ { type => 'text', text => 'look' },
                                   { type => 'image_url', image_url => { url => 'https://example.com/a.png', detail => 'low' } } ] },
     { role => 'assistant', content => absent(),
-      tool_calls => [ { id => 'call_abc', type => 'function', function => { name => 'get_weather', arguments => '{"city":"Paris"}' } } ] },
+      tool_calls => [ { id => 'call_abc', type => 'function', function => { name => 'get_weather', arguments => '{"city":"Paris"}' } },
+                      { id => 'call_def', type => 'function', function => { name => 'get_weather', arguments => '{"city":"Oslo"}' } } ] },
     { role => 'tool', tool_call_id => 'call_abc', content => '{"temp":21}' },
+    { role => 'tool', tool_call_id => 'call_def', content => [ { type => 'text', text => '{"temp":3}' } ] },
     { role => 'assistant', content => 'It is 21.' },
     { role => 'user', content => 'and tomorrow?' } ],
   tools => [ { type => 'function', function => { name => 'get_weather', description => 'Weather', strict => absent(),
                parameters => { type => 'object', properties => { city => { type => 'string' } }, required => ['city'] } } } ],
   tool_choice => 'REQUIRED',
-  p => 0.9, top_p => absent(),
+  p => 0.9, top_p => absent(), k => 40, top_k => absent(),
   stop_sequences => ['###'], stop => absent(),
   max_tokens => 200, max_completion_tokens => absent(),
   temperature => 1, frequency_penalty => 0, presence_penalty => 0.5, seed => 42,
@@ -171,7 +174,7 @@ POST /v1/chat/completions
   stream => absent(), stream_options => absent() }
 
 
-=== TEST 4: tool_choice: none -> NONE, auto -> omitted, a named function -> that tool only + REQUIRED
+=== TEST 4: tool_choice: none -> NONE, auto -> omitted, a named function -> that tool only + REQUIRED; a tool without parameters gets some
 --- requests
 [ { path => '/v1/chat/completions', json => { model => 'co-ok', tool_choice => 'none',
     messages => [ { role => 'user', content => 'a' } ],
@@ -186,21 +189,37 @@ POST /v1/chat/completions
     messages => [ { role => 'user', content => 'c' } ],
     tools => [ { type => 'function', function => { name => 'f1', parameters => { type => 'object' } } },
                { type => 'function', function => { name => 'f2', parameters => { type => 'object' } } } ] },
+    expect => { error_code => 200 } },
+  { path => '/v1/chat/completions', json => { model => 'co-ok', messages => [ { role => 'user', content => 'd' } ],
+    tools => [ { type => 'function', function => { name => 'noparams', description => 'no schema' } } ] },
     expect => { error_code => 200 } } ]
 --- mock_request_json
 [ { tool_choice => 'NONE', tools => [ { function => { name => 'f1' } }, { function => { name => 'f2' } } ] },
   { tool_choice => absent(), tools => [ { function => { name => 'f1' } } ] },
-  { tool_choice => 'REQUIRED', tools => [ { type => 'function', function => { name => 'f2', parameters => { type => 'object' } } } ] } ]
---- mock_request_count: 3
+  { tool_choice => 'REQUIRED', tools => [ { type => 'function', function => { name => 'f2', parameters => { type => 'object' } } } ] },
+  { tools => [ { type => 'function', function => { name => 'noparams', parameters => { type => 'object' } } } ] } ]
+--- mock_request_count: 4
 
 
-=== TEST 5: litellm_params defaults are mapped too (top_p -> p); the client's values win
+=== TEST 5: litellm_params defaults are mapped too (top_p -> p); the client's values win, also under another name
+--- requests
+[ { path => '/v1/chat/completions', json => { model => 'co-defaults', temperature => 0.1, messages => [ { role => 'user', content => 'defaults' } ] },
+    expect => { error_code => 200 } },
+  { path => '/v1/chat/completions', json => { model => 'co-defaults', top_p => 0.3, max_completion_tokens => 10, stream => JSON::PP::false,
+                                              messages => [ { role => 'user', content => 'override' } ] },
+    expect => { error_code => 200 } } ]
+--- mock_request_json
+[ { temperature => 0.1, p => 0.8, top_p => absent(), max_tokens => 50 },
+  { temperature => 0.5, p => 0.3, top_p => absent(), max_tokens => 10, max_completion_tokens => absent(), stream => absent() } ]
+
+
+=== TEST 5b: reasoning_effort -> thinking {type, token_budget}
 --- request
 POST /v1/chat/completions
-{"model":"co-defaults","temperature":0.1,"messages":[{"role":"user","content":"defaults"}]}
+{"model":"co-ok","reasoning_effort":"low","messages":[{"role":"user","content":"think"}]}
 --- error_code: 200
 --- mock_request_json
-{ temperature => 0.1, p => 0.8, top_p => absent(), max_tokens => 50 }
+{ thinking => { type => 'enabled', token_budget => 1024 }, reasoning_effort => absent() }
 
 
 === TEST 6: tool call answer: content null, tool_calls copied (Cohere's id), finish TOOL_CALL -> tool_calls, tool_plan not in content
@@ -517,7 +536,7 @@ sub {
     my @same = grep {
         my $x = main::unpack_b64($b->{data}[$_]{embedding});
         my $y = $f->{data}[$_]{embedding};
-        @$x == @$y && !grep { $x->[$_] != $y->[$_] } 0 .. $#$y
+        @$y == 8 && @$x == @$y && !grep { $x->[$_] != $y->[$_] } 0 .. $#$y
     } 0 .. 2;
     $t->ok(@same == 3, 'base64 embeddings decode to the float ones');
 }
@@ -537,7 +556,9 @@ sub {
 [ { path => '/v1/chat/completions', json => { model => 'co-ok', logit_bias => { '50256' => -100 }, messages => [ { role => 'user', content => 'x' } ] },
     expect => { error_code => 400, openai_error => { type => 'invalid_request_error', param => 'logit_bias', message => qr/drop_params/ } } },
   { path => '/v1/chat/completions', json => { model => 'co-ok', top_logprobs => 2, logprobs => JSON::PP::true, messages => [ { role => 'user', content => 'x' } ] },
-    expect => { error_code => 400, openai_error => { param => 'top_logprobs' } } } ]
+    expect => { error_code => 400, openai_error => { param => 'top_logprobs' } } },
+  { path => '/v1/chat/completions', json => { model => 'co-ok', n => 2, messages => [ { role => 'user', content => 'x' } ] },
+    expect => { error_code => 400, openai_error => { param => 'n' } } } ]
 --- mock_request_count: 0
 
 

@@ -46,6 +46,10 @@ EOF
     model: ollama/mock-ok
     api_base: $MOCK_URL
     drop_params: true
+- model_name: ol-slash
+  litellm_params:
+    model: ollama_chat/mock-ok
+    api_base: $MOCK_URL/
 - model_name: ol-embed
   litellm_params:
     model: ollama/nomic-embed-text
@@ -459,7 +463,24 @@ POST /v1/embeddings
 { model => 'nomic-embed-text', input => ['héllo','world'], dimensions => 4, encoding_format => absent() }
 
 
-=== TEST 31: official ollama SDK -> mock directly (the mock is faithful)
+=== TEST 31: api_base with a trailing slash -> /api/chat, not //api/chat
+--- request
+POST /v1/chat/completions
+{"model":"ol-slash","messages":[{"role":"user","content":"slash"}]}
+--- error_code: 200
+--- mock_request
+{ path => '/api/chat' }
+
+
+=== TEST 32: non-streaming: a body cut short or a reset connection -> 502 JSON
+--- requests
+[ { path => '/v1/chat/completions', json => { model => 'ol-stream-eof', messages => [ { role => 'user', content => 'x' } ] },
+    expect => { error_code => 502, openai_error => { type => 'server_error' } } },
+  { path => '/v1/chat/completions', json => { model => 'ol-stream-cut', messages => [ { role => 'user', content => 'x' } ] },
+    timeout => 8, expect => { error_code => 502, openai_error => {} } } ]
+
+
+=== TEST 33: official ollama SDK -> mock directly (the mock is faithful)
 --- no_module
 --- config
 location / { return 404; }
@@ -471,7 +492,7 @@ sub {
 }
 
 
-=== TEST 32: openai SDK -> gateway -> Ollama mock (t/sdk/gateway-ollama.test.mjs)
+=== TEST 34: openai SDK -> gateway -> Ollama mock (t/sdk/gateway-ollama.test.mjs)
 --- models
 - model_name: ollama-mock
   litellm_params:

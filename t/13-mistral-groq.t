@@ -10,9 +10,9 @@ use IPC::Run ();
 
 our $SDK_DIR = "$LlmTest::REPO_ROOT/t/sdk";
 
-my @mi = qw(ok ok-split tools tools-split length cached slow-release stream-error stream-cut
-    err-422 err-400-context err-401 err-404 err-429 err-500 err-503);
-my @gq = qw(ok ok-split tools slow-release stream-error stream-cut err-400-context err-401
+my @mi = qw(ok ok-split tools tools-split length cached think think-split slow-release stream-error stream-cut
+    err-422 err-422-wrapped err-400-context err-401 err-404 err-429 err-500 err-503);
+my @gq = qw(ok ok-split tools xgroq-only slow-release stream-error stream-cut err-400-context err-401
     err-404 err-413 err-429 err-498 err-500);
 set_default(models => join('', map { <<"EOF" } @mi) . join('', map { <<"EOF" } @gq) . <<'EOF');
 - model_name: mi-$_
@@ -33,6 +33,15 @@ EOF
     api_base: $MOCK_URL/mistral/v1
     api_key: sk-mistral-yaml-key-3
     drop_params: true
+- model_name: mi-no-v1
+  litellm_params:
+    model: mistral/mock-ok
+    api_base: $MOCK_URL/mistral
+    api_key: sk-mistral-yaml-key-3
+- model_name: mi-nokey
+  litellm_params:
+    model: mistral/mock-ok
+    api_base: $MOCK_URL/mistral/v1
 - model_name: gq-drop
   litellm_params:
     model: groq/mock-ok
@@ -85,7 +94,7 @@ Authorization: Bearer sk-client-side-secret
 { object => 'chat.completion', id => qr/^chatcmpl-/, model => 'mi-ok', created => qr/^\d+$/,
   choices => [ { index => 0, finish_reason => 'stop', logprobs => undef,
                  message => { role => 'assistant', content => 'echo: 2+2?', refusal => undef } } ],
-  usage => { prompt_tokens => 15, completion_tokens => 5, total_tokens => 20, num_cached_tokens => absent() } }
+  usage => { prompt_tokens => 16, completion_tokens => 6, total_tokens => 22, num_cached_tokens => absent() } }
 --- mock_request
 { method => 'POST', path => '/mistral/v1/chat/completions', provider => 'mistral' }
 --- mock_request_json
@@ -126,7 +135,7 @@ sub {
     my $t = shift;
     my $m = $t->mock_requests->[-1]{json}{messages};
     my @ids = map { $_->{id} } @{$m->[1]{tool_calls}};
-    $t->ok($m->[3]{tool_call_id} eq $ids[1] && $m->[4]{tool_call_id} eq $ids[0], "each tool result carries its call's rewritten id", "calls: @ids; results: $m->[3]{tool_call_id} $m->[4]{tool_call_id}");
+    $t->ok($m->[2]{tool_call_id} eq $ids[1] && $m->[3]{tool_call_id} eq $ids[0], "each tool result carries its call's rewritten id", "calls: @ids; results: $m->[2]{tool_call_id} $m->[3]{tool_call_id}");
     $t->ok($ids[0] ne $ids[1], "distinct ids stay distinct");
 }
 
@@ -181,7 +190,7 @@ POST /v1/chat/completions
 --- error_code: 200
 --- stream_check
 { content => 'echo: héllo 你好 🌍', finish_reason => 'stop', done => 1, usage_chunk => 1, usage_null => 1,
-  usage => { prompt_tokens => 9, completion_tokens => 5, total_tokens => 14 },
+  usage => { prompt_tokens => 10, completion_tokens => 5, total_tokens => 15 },
   chunks => { object => 'chat.completion.chunk', model => 'mi-ok-split', id => qr/^chatcmpl-/ } }
 --- mock_request_json
 { stream => JSON::PP::true, stream_options => absent() }
@@ -373,7 +382,64 @@ POST /v1/chat/completions
     expect => { error_code => 413, openai_error => { message => qr/Request too large/ } } } ]
 
 
-=== TEST 24: official Mistral and Groq SDKs (and openai) -> mocks directly (the mocks are faithful)
+=== TEST 24: mistral reasoning model: content chunks joined into a string, thinking -> reasoning_content (and in a stream)
+--- requests
+[ { path => '/v1/chat/completions', json => { model => 'mi-think', messages => [ { role => 'user', content => 'pi' } ] },
+    expect => { error_code => 200, response_json => { choices => [ { message => { content => 'echo: pi', reasoning_content => 'thinking about pi' } } ] } } },
+  { path => '/v1/chat/completions', json => { model => 'mi-think-split', stream => JSON::PP::true, messages => [ { role => 'user', content => 'pi' } ] },
+    expect => { error_code => 200, stream_check => { content => 'echo: pi', finish_reason => 'stop', done => 1,
+      code => sub { my ($ev, $r, $t) = @_;
+        my $rc = join '', map { my $d = $_->{json} && $_->{json}{choices} && $_->{json}{choices}[0] ? $_->{json}{choices}[0]{delta} : undef;
+                                ref $d eq 'HASH' && defined $d->{reasoning_content} && !ref $d->{reasoning_content} ? $d->{reasoning_content} : '' } @$ev;
+        my @arr = grep { my $d = $_->{json} && $_->{json}{choices} && $_->{json}{choices}[0] ? $_->{json}{choices}[0]{delta} : undef; ref $d eq 'HASH' && ref $d->{content} } @$ev;
+        LlmTest::_ok($t, !@arr, "no delta.content is an array");
+        LlmTest::_ok($t, $rc eq 'thinking about pi', "streamed reasoning_content", "got: $rc") } } } } ]
+
+
+=== TEST 25: mistral 422 in the older wrapped form {"object":"error","message":{"detail":[...]}} still gives the client Mistral's reason
+--- request
+POST /v1/chat/completions
+{"model":"mi-err-422-wrapped","messages":[{"role":"user","content":"x"}]}
+--- error_code: 400
+--- openai_error
+{ type => 'invalid_request_error', message => qr/Extra inputs are not permitted/ }
+
+
+=== TEST 26: mistral api_base without /v1 (LiteLLM appends it) -> /mistral/v1/chat/completions
+--- request
+POST /v1/chat/completions
+{"model":"mi-no-v1","messages":[{"role":"user","content":"v1?"}]}
+--- error_code: 200
+--- response_json
+{"choices":[{"message":{"content":"echo: v1?"}}]}
+--- mock_request
+{ path => '/mistral/v1/chat/completions' }
+
+
+=== TEST 27: mistral without api_key: no Authorization header sent, Mistral's 401 -> 401
+--- request
+POST /v1/chat/completions
+{"model":"mi-nokey","messages":[{"role":"user","content":"x"}]}
+--- more_headers
+Authorization: Bearer sk-client-side-secret
+--- error_code: 401
+--- openai_error
+{ type => 'authentication_error' }
+--- mock_request_headers
+!Authorization
+
+
+=== TEST 28: groq usage only in x_groq (no top-level usage chunk upstream) -> still one usage chunk for an include_usage client
+--- request
+POST /v1/chat/completions
+{"model":"gq-xgroq-only","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"count me"}]}
+--- error_code: 200
+--- stream_check
+{ content => 'echo: count me', usage_chunk => 1, done => 1, usage => { prompt_tokens => 9, completion_tokens => 4, total_tokens => 13 },
+  chunks => { x_groq => absent() } }
+
+
+=== TEST 29: official Mistral and Groq SDKs (and openai) -> mocks directly (the mocks are faithful)
 --- no_module
 --- config
 location / { return 404; }

@@ -92,6 +92,22 @@ async function post(path, body, key = 'k') {
   return { status: r.status, headers: r.headers, json: await r.json() };
 }
 
+test('mistral SDK: a reasoning model answers content as chunks (thinking + text), also streamed', async () => {
+  const r = await mistral.chat.complete({ model: 'mock-think', messages: user('pi') });
+  const c = r.choices[0].message.content;
+  assert.ok(Array.isArray(c));
+  assert.equal(c[0].type, 'thinking');
+  assert.equal(c[0].thinking[0].text, 'thinking about pi');
+  assert.deepEqual(c[1], { type: 'text', text: 'echo: pi' });
+  const parts = [];
+  for await (const ev of await mistral.chat.stream({ model: 'mock-think-split', messages: user('pi') })) {
+    const d = ev.data.choices[0]?.delta?.content;
+    if (Array.isArray(d)) parts.push(...d);
+  }
+  assert.equal(parts.filter((p) => p.type === 'thinking').map((p) => p.thinking[0].text).join(''), 'thinking about pi');
+  assert.equal(parts.filter((p) => p.type === 'text').map((p) => p.text).join(''), 'echo: pi');
+});
+
 test('mistral: strict schema: unknown fields are a 422 HTTPValidationError', async () => {
   await assert.rejects(oaiMistral.chat.completions.create({ model: 'mistral-small-latest', messages: user('x'), user: 'u-1', seed: 3 }), (e) => e.status === 422);
   let r = await post('/mistral/v1/chat/completions', { model: 'mistral-small-latest', messages: user('x'), user: 'u-1', seed: 3 });
@@ -184,6 +200,13 @@ test('groq SDK: stream with x_groq usage on the finish chunk, split awkwardly', 
   assert.ok(fin.x_groq.usage.total_tokens > 0);
   assert.match(chunks[0].x_groq.id, /^req_/);
   assert.ok(!chunks.some((c) => c.choices.length === 0), 'no usage chunk unless asked');
+});
+
+test('groq SDK: mock-xgroq-only reports usage only in x_groq, even with include_usage', async () => {
+  const chunks = [];
+  for await (const c of await oaiGroq.chat.completions.create({ model: 'mock-xgroq-only', stream: true, stream_options: { include_usage: true }, messages: user('x') })) chunks.push(c);
+  assert.ok(chunks.every((c) => c.choices.length === 1));
+  assert.ok(chunks.at(-1).x_groq.usage.total_tokens > 0);
 });
 
 test('groq: include_usage adds an OpenAI-style usage chunk (openai SDK)', async () => {

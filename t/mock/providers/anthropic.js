@@ -825,21 +825,16 @@ function stream(ctx) {
   };
 
   if (s === 'slow-release') {
-    // message_start, the block start and "echo: " go out first; the rest
-    // after POST /__release
+    // message_start, the text block start and a text_delta "echo: " go
+    // out first; the rest after POST /__release
     const first = all.findIndex((x) => x[0] === 'content_block_delta');
-    const head = all.slice(0, first);
-    const d = all[first][1].delta;
-    const text = d.text;
-    const rest = [];
-    if (text.startsWith('echo: ')) {
-      d.text = 'echo: ';
-      const more = text.slice('echo: '.length);
-      if (more) rest.push(['content_block_delta', { index: all[first][1].index, delta: { type: 'text_delta', text: more } }]);
-    }
-    rest.push(...all.slice(first + 1));
-    send(head);
-    ev('content_block_delta', all[first][1], () => ctx.waitRelease(() => {
+    const { index, delta } = all[first][1];
+    const text = msg.content[index].text;
+    const rest = L.fragments(text.slice('echo: '.length), frag)
+      .map((f) => ['content_block_delta', { index, delta: { type: 'text_delta', text: f } }]);
+    rest.push(...all.slice(first).filter((x) => !(x[0] === 'content_block_delta' && x[1].index === index)));
+    send(all.slice(0, first));
+    ev('content_block_delta', { index, delta: { type: delta.type, text: 'echo: ' } }, () => ctx.waitRelease(() => {
       send(rest);
       finish();
     }));

@@ -61,6 +61,8 @@
 //   mock-err-422          422 unknown field
 //   mock-err-429          429 "You are past the per minute request limit,
 //                         please wait and try again later." + retry-after: 7
+//                         (Cohere does not document Retry-After; the mock
+//                         sends one so that passing it through is tested)
 //   mock-err-500          500
 //   mock-err-503          503
 //   mock-slow-release     stream: message-start, content-start and the first
@@ -74,6 +76,9 @@
 //                         connection is reset (no message-end, no chunked
 //                         terminator); non-stream: half of the JSON, reset
 //   any other mock-*      404 model not found (catches typos in tests)
+//
+// Error bodies are Cohere's {"id": "<uuid>", "message": "..."}; the
+// messages are the examples of Cohere's errors page.
 //
 // Usage is Cohere's: {billed_units:{input_tokens, output_tokens},
 // tokens:{input_tokens, output_tokens}}, where tokens.input_tokens adds
@@ -159,7 +164,7 @@ function bearer(ctx) {
 
 // ---- request validation -------------------------------------------------
 //
-// Each checker returns null when the value is fine, else [status, message].
+// The checkers throw a Bad(status, message) for the first problem found.
 
 class Bad {
   constructor(status, message) {
@@ -368,7 +373,7 @@ function checkChat(b) {
 }
 
 // Auth, JSON, model, scenario errors.  Returns false when answered.
-function preflight(ctx, doc) {
+function preflight(ctx) {
   const key = bearer(ctx);
   if (!key) return fail(ctx, 401, 'no api key supplied');
   ctx.apiKey = key;
@@ -379,7 +384,6 @@ function preflight(ctx, doc) {
   if (ctx.scenario === null) return fail(ctx, 404, ERRORS['err-404'][1](b.model));
   const e = ERRORS[ctx.scenario];
   if (e) return fail(ctx, e[0], e[1](b.model), e[2]);
-  void doc;
   return true;
 }
 
@@ -492,7 +496,7 @@ function chatResponse(ctx) {
 }
 
 function chat(ctx) {
-  if (!preflight(ctx, CHAT_DOC)) return;
+  if (!preflight(ctx)) return;
   const b = ctx.json;
   try {
     checkChat(b);
@@ -654,7 +658,7 @@ function checkEmbed(b) {
 }
 
 function embed(ctx) {
-  if (!preflight(ctx, EMBED_DOC)) return;
+  if (!preflight(ctx)) return;
   const b = ctx.json;
   try {
     checkEmbed(b);

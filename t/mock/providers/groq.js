@@ -24,6 +24,8 @@
 // Behaviour by model id ("-split" suffix / x-mock-split: 1 as everywhere):
 //   mock-ok (any name not starting with "mock-")  "echo: <last user text>"
 //   mock-tools         one tool call (id call_...), streamed whole
+//   mock-xgroq-only    stream: usage ONLY in x_groq on the finish chunk, even
+//                      with include_usage (Groq's long-standing behaviour)
 //   mock-err-400-context  400 context_length_exceeded
 //   mock-err-401       401 invalid_api_key
 //   mock-err-404       404 model_not_found
@@ -52,7 +54,7 @@ const FIELDS = new Set([
 const REJECTED = ['logprobs', 'logit_bias', 'top_logprobs'];
 
 const SCENARIOS = new Set([
-  'ok', 'tools', 'slow-release', 'stream-error', 'stream-cut', 'stream-eof',
+  'ok', 'tools', 'xgroq-only', 'slow-release', 'stream-error', 'stream-cut', 'stream-eof',
   'err-400-context', 'err-401', 'err-404', 'err-413', 'err-429', 'err-498',
   'err-500', 'err-503',
 ]);
@@ -311,7 +313,7 @@ function chatStream(ctx) {
   const finish = (reason) => {
     const u = usage(ctx, produced);
     w.data(chunk({}, reason, { id: reqId(ctx), usage: u }));
-    if (includeUsage) w.data(Object.assign(base(), { choices: [], usage: u, x_groq: { id: reqId(ctx), usage: u } }));
+    if (includeUsage && ctx.scenario !== 'xgroq-only') w.data(Object.assign(base(), { choices: [], usage: u, x_groq: { id: reqId(ctx), usage: u } }));
     w.data('[DONE]');
     w.end();
   };

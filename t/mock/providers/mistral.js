@@ -34,11 +34,18 @@
 //   mock-ok (any name not starting with "mock-")  "echo: <last user text>"
 //   mock-cached        like mock-ok, usage reports 5 cached prompt tokens
 //   mock-length        finish_reason "model_length"
+//   mock-think         a reasoning model: content is an ARRAY of chunks,
+//                      [{type:"thinking", thinking:[{type:"text", text:
+//                      "thinking about <text>"}]}, {type:"text", text:"echo: ..."}]
+//                      (streamed as deltas whose content is such an array)
 //   mock-tools         one tool call, id of 9 alphanumerics, content ""
 //   mock-err-400-context  400 prompt too large for the model's context
 //   mock-err-401       401 {"message":"Unauthorized","request_id":...}
 //   mock-err-404       404 {"object":"error",... "type":"invalid_model"}
 //   mock-err-422       422 HTTPValidationError (a value error on temperature)
+//   mock-err-422-wrapped  422 in the older wrapped form seen in public bug
+//                      reports: {"object":"error","message":{"detail":[...]},
+//                      "type":"invalid_request_error","param":null,"code":null}
 //   mock-err-429       429 (retry-after: 5)
 //   mock-err-500 / -503  server errors
 //   mock-slow-release, mock-stream-error, mock-stream-cut, mock-stream-eof
@@ -67,7 +74,7 @@ const MESSAGE_FIELDS = {
 const EMBED_FIELDS = new Set(['model', 'input', 'output_dimension', 'output_dtype', 'encoding_format', 'metadata']);
 
 const SCENARIOS = new Set([
-  'ok', 'cached', 'length', 'tools', 'slow-release', 'stream-error', 'stream-cut',
+  'ok', 'cached', 'length', 'think', 'tools', 'err-422-wrapped', 'slow-release', 'stream-error', 'stream-cut',
   'stream-eof', 'err-400-context', 'err-401', 'err-404', 'err-422', 'err-429',
   'err-500', 'err-503',
 ]);
@@ -162,6 +169,9 @@ function preflight(ctx) {
       return false;
     case 'err-422':
       validation(ctx, [{ type: 'less_than_equal', loc: ['body', 'temperature'], msg: 'Input should be less than or equal to 1.5', input: 7, ctx: { le: 1.5 } }]);
+      return false;
+    case 'err-422-wrapped':
+      send(ctx, 422, { object: 'error', message: { detail: [extra(['messages', 0, 'user', 'name'], 'bob')] }, type: 'invalid_request_error', param: null, code: null });
       return false;
     case 'err-429':
       send(ctx, 429, mistralErr('Requests rate limit exceeded', 'rate_limited', '1300'), { 'retry-after': '5' });
@@ -291,12 +301,16 @@ function finishFor(ctx, isTools) {
 function completion(ctx) {
   const isTools = ctx.scenario === 'tools';
   const calls = isTools ? toolCalls(ctx) : null;
-  const content = isTools ? '' : 'echo: ' + L.lastUserText(ctx.json.messages);
+  const text = 'echo: ' + L.lastUserText(ctx.json.messages);
+  let content = isTools ? '' : text;
+  if (ctx.scenario === 'think') {
+    content = [{ type: 'thinking', thinking: [{ type: 'text', text: 'thinking about ' + L.lastUserText(ctx.json.messages) }] }, { type: 'text', text }];
+  }
   return {
     id: requestId(ctx),
     object: 'chat.completion',
     model: ctx.json.model,
-    usage: usage(ctx, isTools ? calls[0].function.arguments : content),
+    usage: usage(ctx, isTools ? calls[0].function.arguments : text),
     created: Math.floor(Date.now() / 1000),
     choices: [{
       index: 0,
@@ -359,9 +373,14 @@ function chatStream(ctx) {
   }
   const text = 'echo: ' + L.lastUserText(b.messages);
   const frags = L.fragments(text, 3);
+  if (ctx.scenario === 'think') {
+    for (const f of L.fragments('thinking about ' + L.lastUserText(b.messages), 4)) {
+      w.data(chunk({ content: [{ type: 'thinking', thinking: [{ type: 'text', text: f }] }] }));
+    }
+  }
   const sendFrags = (list) => {
     for (const f of list) {
-      w.data(chunk({ content: f }));
+      w.data(chunk({ content: ctx.scenario === 'think' ? [{ type: 'text', text: f }] : f }));
       produced += f;
     }
   };
