@@ -236,6 +236,17 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t len)
     llm_error_t   err;
     llm_usage_t   usage;
 
+    /* credentials for SigV4; kept for the whole run */
+    if (dep.params == NULL) {
+        dep.params = cJSON_Parse("{\"aws_access_key_id\":\"AK\","
+                                 "\"aws_secret_access_key\":\"SK\","
+                                 "\"aws_session_token\":\"T\","
+                                 "\"aws_region_name\":\"us-west-2\"}");
+        if (dep.params == NULL) {
+            abort();
+        }
+    }
+
     req = cJSON_Parse(len && (in[0] & 1)
                       ? "{\"model\":\"e\",\"input\":\"x\","
                         "\"encoding_format\":\"base64\"}"

@@ -122,7 +122,9 @@ ngx_http_llm_config_init(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf)
         }
     }
 
-    if (ngx_http_llm_router_init(cf, lmcf) != NGX_OK) {
+    if (ngx_http_llm_router_init(cf, lmcf) != NGX_OK
+        || ngx_http_llm_auth_init(cf, lmcf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

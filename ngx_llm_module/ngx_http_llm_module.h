@@ -14,6 +14,7 @@
 
 #include "llm_adapter.h"
 #include "llm_router.h"
+#include "llm_google_auth.h"
 
 
 #define NGX_HTTP_LLM_VERSION  "0.1.0"
@@ -30,6 +31,15 @@ typedef struct {
     int64_t                        minute;        /* of rpm and tpm */
     double                         rpm;
     double                         tpm;
+
+    /* an OAuth2 access token (Vertex AI), see ngx_http_llm_auth.c */
+    int64_t                        token_lease;   /* ms: a fetch is on */
+    time_t                         token_expires;
+    int64_t                        token_error_until;
+    int                            token_error_status;
+    size_t                         token_len;
+    u_char                         token[2048];
+    u_char                         token_error[256];
 } ngx_http_llm_slot_t;
 
 
@@ -67,6 +77,14 @@ typedef struct {
     ngx_uint_t                     weight;
     double                         cost;          /* USD per token */
     ngx_http_llm_slot_t           *slot;          /* per worker cache */
+
+    llm_google_sa_t               *sa;            /* Vertex AI key */
+    ngx_addr_t                    *token_addr;
+    ngx_str_t                      token_host;
+    ngx_str_t                      token_path;
+    ngx_str_t                      token_sni;
+    ngx_uint_t                     token_tls;
+
     unsigned                       tls:1;
     unsigned                       ip_literal:1;  /* host is an address */
 #if (NGX_HTTP_SSL)
@@ -248,6 +266,8 @@ typedef struct {
 
     ngx_str_t                      replacement;   /* the filter's JSON */
     ngx_http_llm_health_t         *health;
+    ngx_event_t                    auth_wait;     /* for an access token */
+    ngx_msec_t                     auth_deadline;
 } ngx_http_llm_ctx_t;
 
 
@@ -332,6 +352,14 @@ ngx_int_t ngx_http_llm_keepalive_get(ngx_http_llm_main_conf_t *lmcf,
 void ngx_http_llm_keepalive_put(ngx_http_llm_main_conf_t *lmcf,
     ngx_peer_connection_t *pc, ngx_http_llm_deploy_t *d);
 
+/* ngx_http_llm_auth.c */
+ngx_int_t ngx_http_llm_auth_init(ngx_conf_t *cf,
+    ngx_http_llm_main_conf_t *lmcf);
+ngx_int_t ngx_http_llm_auth(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    ngx_http_llm_deploy_t *d, llm_error_t *err);
+void ngx_http_llm_auth_cached(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    ngx_http_llm_deploy_t *d);
+
 /* ngx_http_llm_health.c */
 ngx_int_t ngx_http_llm_health_static(ngx_http_request_t *r, ngx_uint_t ready);
 ngx_int_t ngx_http_llm_health(ngx_http_request_t *r);
@@ -357,6 +385,8 @@ ngx_int_t ngx_http_llm_error_to_str(ngx_pool_t *pool, const llm_error_t *err,
     ngx_str_t *out);
 ngx_int_t ngx_http_llm_push_header(ngx_http_request_t *r, const char *key,
     u_char *value, size_t len);
+ngx_int_t ngx_http_llm_add_cleanup(ngx_pool_t *pool,
+    ngx_pool_cleanup_pt handler, void *data);
 
 
 #endif /* _NGX_HTTP_LLM_MODULE_H_INCLUDED_ */

@@ -31,7 +31,8 @@ ngx_http_llm_upstream_start(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     ngx_http_llm_deploy_t    *d;
     ngx_http_llm_loc_conf_t  *llcf;
 
-    switch (ngx_http_llm_plan(r, ctx, &err)) {
+    /* again after waiting for an access token: the plan stands */
+    switch (ctx->nplan ? NGX_OK : ngx_http_llm_plan(r, ctx, &err)) {
 
     case NGX_OK:
         break;
@@ -45,12 +46,27 @@ ngx_http_llm_upstream_start(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    d = &((ngx_http_llm_deploy_t *) ctx->lmcf->deploys.elts)
+                                                     [ctx->plan[0].deploy];
+
+    switch (ngx_http_llm_auth(r, ctx, d, &err)) {
+
+    case NGX_OK:
+        break;
+
+    case NGX_AGAIN:
+        return NGX_DONE;
+
+    default:
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "llm: %s",
+                      err.message);
+        return ngx_http_llm_send_error(r, &err);
+    }
+
     /*
      * the first try is built now, so that a request this provider cannot
      * take is refused before any connection is made
      */
-    d = &((ngx_http_llm_deploy_t *) ctx->lmcf->deploys.elts)
-                                                     [ctx->plan[0].deploy];
 
     ctx->prebuilt = ngx_http_llm_build_request(r, ctx, d, &err);
     if (ctx->prebuilt == NULL) {
@@ -102,6 +118,8 @@ ngx_http_llm_build_request(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 {
     ngx_buf_t    *b;
     ngx_chain_t  *cl;
+
+    ngx_http_llm_auth_cached(r, ctx, d);
 
     ctx->call.dep = d->dep;
     ctx->call.drop_params = d->dep->drop_params >= 0

@@ -117,3 +117,21 @@ ngx_http_llm_push_header(ngx_http_request_t *r, const char *key,
 
     return NGX_OK;
 }
+
+
+ngx_int_t
+ngx_http_llm_add_cleanup(ngx_pool_t *pool, ngx_pool_cleanup_pt handler,
+    void *data)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = handler;
+    cln->data = data;
+
+    return NGX_OK;
+}

@@ -260,15 +260,18 @@ POST /v1/chat/completions
 {"options":{"num_predict":3}}
 
 
-=== TEST 12: thinking -> reasoning_content; reasoning_effort -> think
---- request
-POST /v1/chat/completions
-{"model":"ol-think","reasoning_effort":"low","messages":[{"role":"user","content":"pi"}]}
---- error_code: 200
---- response_json
-{"choices":[{"message":{"content":"echo: pi","reasoning_content":"thinking about pi"}}]}
+=== TEST 12: thinking -> reasoning_content (also streamed); reasoning_effort -> think ("none" -> false)
+--- requests
+[ { path => '/v1/chat/completions', json => { model => 'ol-think', reasoning_effort => 'low', messages => [ { role => 'user', content => 'pi' } ] },
+    expect => { error_code => 200, response_json => { choices => [ { message => { content => 'echo: pi', reasoning_content => 'thinking about pi' } } ] } } },
+  { path => '/v1/chat/completions', json => { model => 'ol-think', stream => JSON::PP::true, reasoning_effort => 'none', messages => [ { role => 'user', content => 'pi' } ] },
+    expect => { error_code => 200, stream_check => { content => 'echo: pi', finish_reason => 'stop', done => 1,
+      code => sub { my ($ev, $r, $t) = @_;
+        my $rc = join '', map { my $c = $_->{json}; my $d = $c && $c->{choices} && $c->{choices}[0] ? $c->{choices}[0]{delta} : undef;
+                                ref $d eq 'HASH' && defined $d->{reasoning_content} ? $d->{reasoning_content} : '' } @$ev;
+        LlmTest::_ok($t, $rc eq 'thinking about pi', "streamed reasoning_content", "got: $rc") } } } } ]
 --- mock_request_json
-{ think => 'low', reasoning_effort => absent() }
+[ { think => 'low', reasoning_effort => absent() }, { think => JSON::PP::false, reasoning_effort => absent() } ]
 
 
 === TEST 13: stream: NDJSON split at awkward bytes -> OpenAI SSE; upstream asked with stream true

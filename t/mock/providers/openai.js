@@ -40,6 +40,21 @@
 //   mock-stream-eof       stream: role + content chunks, then a clean end of
 //                         the chunked body without finish_reason or [DONE];
 //                         non-stream: a complete but truncated JSON body
+//   mock-err-400-content-policy  400 content_policy_violation (the safety
+//                         system refused the request)
+//   mock-err-429-retry-1  429 rate_limit_exceeded, header retry-after: 1
+//   mock-err-429-ms       429 rate_limit_exceeded, header retry-after-ms: 1500
+//                         (and no retry-after)
+//   mock-err-529          529 overloaded (as OpenAI-compatible servers in
+//                         front of Anthropic-style backends answer)
+//   mock-stream-error-early  stream: 200, the role chunk (content ""), then
+//                         data: {"error":{...}} before any content, end of
+//                         body; non-stream: 500
+//   mock-stream-cut-early stream: 200, the role chunk, then the TCP
+//                         connection is reset; non-stream: reset, no answer
+//   mock-slow-first-token-<ms>  stream: 200 and the role chunk at once, the
+//                         first content only after <ms> milliseconds, then
+//                         as mock-ok; non-stream: answers after <ms> ms
 //   any other mock-*      404 model_not_found (catches typos in tests)
 //
 // Streams honour stream_options.include_usage (then "usage": null on every
@@ -71,11 +86,16 @@ const ERRORS = {
   'err-429-quota': [429, () => err('You exceeded your current quota, please check your plan and billing details.', 'insufficient_quota', null, 'insufficient_quota')],
   'err-500': [500, () => err('The server had an error while processing your request. Sorry about that!', 'server_error', null, null)],
   'err-503': [503, () => err('The engine is currently overloaded, please try again later.', 'server_error', null, null), { 'retry-after': '2' }],
+  'err-400-content-policy': [400, () => err('Your request was rejected as a result of our safety system. Your prompt may contain text that is not allowed by our safety system.', 'invalid_request_error', null, 'content_policy_violation')],
+  'err-429-retry-1': [429, (m) => err(`Rate limit reached for ${m} in organization org-mock on requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 1s.`, 'requests', null, 'rate_limit_exceeded'), { 'retry-after': '1', 'x-ratelimit-limit-requests': '3', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1s' }],
+  'err-429-ms': [429, (m) => err(`Rate limit reached for ${m} in organization org-mock on tokens per min (TPM): Limit 1000, Used 1000, Requested 20. Please try again in 1.5s.`, 'tokens', null, 'rate_limit_exceeded'), { 'retry-after-ms': '1500', 'x-ratelimit-limit-tokens': '1000', 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '1.5s' }],
+  'err-529': [529, () => err('The server is overloaded. Please try again later.', 'server_error', null, 'overloaded')],
 };
 
 const SCENARIOS = new Set([
   'ok', 'long', 'tools', 'tools2', 'garbage', 'hang', 'close', 'slow-release',
   'stream-error', 'stream-cut', 'stream-eof', ...Object.keys(ERRORS),
+  'stream-error-early', 'stream-cut-early',
 ]);
 
 function maskKey(key) {
@@ -93,6 +113,11 @@ function scenario(ctx, model) {
   }
   if (!m.startsWith('mock-')) return 'ok';
   const s = m.slice('mock-'.length);
+  const slow = /^slow-first-token-(\d+)$/.exec(s);
+  if (slow) {
+    ctx.slowMs = Number(slow[1]);
+    return 'slow-first-token';
+  }
   return SCENARIOS.has(s) ? s : null;
 }
 
@@ -170,6 +195,14 @@ function transport(ctx) {
 
 // ---- chat completions ---------------------------------------------------
 
+// runs fn after ms, unless the client went away first
+function later(ctx, ms, fn) {
+  const t = setTimeout(() => {
+    if (!ctx.res.destroyed) fn();
+  }, ms);
+  ctx.res.on('close', () => clearTimeout(t));
+}
+
 function replyText(ctx) {
   const text = 'echo: ' + L.lastUserText(ctx.json.messages);
   if (ctx.scenario === 'long') {
@@ -238,6 +271,12 @@ function chat(ctx) {
 
   const resp = completion(ctx);
   switch (ctx.scenario) {
+    case 'slow-first-token':
+      return later(ctx, ctx.slowMs, () => L.sendJson(ctx, 200, resp, commonHeaders(ctx)));
+    case 'stream-error-early':
+      return L.sendJson(ctx, 500, ERRORS['err-500'][1](), commonHeaders(ctx));
+    case 'stream-cut-early':
+      return ctx.req.socket.destroy();
     case 'slow-release':
       return ctx.waitRelease(() => L.sendJson(ctx, 200, resp, commonHeaders(ctx)));
     case 'stream-error':
@@ -343,6 +382,18 @@ function chatStream(ctx) {
     case 'stream-eof':
       sendFrags(frags.slice(0, 2));
       return w.end();
+    case 'stream-error-early':
+      // nothing but the role chunk before the error
+      w.data({ error: { message: 'mock: the model failed before its first token', type: 'server_error', param: null, code: 'mock_stream_error' } });
+      return w.end();
+    case 'stream-cut-early':
+      return w.cut();
+    case 'slow-first-token':
+      // the role chunk went out at once; the content waits
+      return later(ctx, ctx.slowMs, () => {
+        sendFrags(frags);
+        finish('stop');
+      });
     default:
       sendFrags(frags);
       return finish('stop');

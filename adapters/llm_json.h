@@ -1,0 +1,164 @@
+/*
+ * Copyright (C) ngx_llm authors
+ *
+ * A JSON scanner for the hot path: it finds the byte spans of the
+ * members of an object without building a tree, and a splicer that
+ * copies a document with some of those spans replaced, removed or
+ * added to.  A body that passes through the gateway almost unchanged
+ * (an OpenAI request, response or stream chunk) is then forwarded
+ * without a cJSON parse and print.
+ *
+ * The scanner is strict (RFC 8259) and narrower still: it refuses
+ * whatever cJSON would read differently from the text (\u0000, numbers
+ * too long or too large for cJSON, a BOM, control bytes as whitespace),
+ * so that a document it accepts is one that cJSON accepts too, with
+ * the same values.  A caller that is refused falls back to cJSON.
+ */
+
+#ifndef _LLM_JSON_H_INCLUDED_
+#define _LLM_JSON_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "llm_buf.h"
+
+
+/* a fast path that does not apply: the caller takes the cJSON path */
+#ifndef LLM_DECLINED
+#define LLM_DECLINED          1
+#endif
+
+#define LLM_JSON_MAX_DEPTH    512
+#define LLM_JSON_MAX_MEMBERS  48
+#define LLM_JSON_MAX_EDITS    48
+
+
+/* offsets into the scanned text */
+typedef struct {
+    uint32_t   key;         /* the key's opening quote */
+    uint32_t   key_len;     /* bytes between the quotes, as written */
+    uint32_t   val;         /* the value's first byte */
+    uint32_t   val_end;     /* just past the value */
+} llm_json_member_t;
+
+
+typedef struct {
+    uint32_t            start;      /* '{' */
+    uint32_t            end;        /* just past '}' */
+    uint32_t            n;
+    unsigned            escaped:1;  /* a key has an escape */
+    unsigned            space:1;    /* the document has whitespace */
+    llm_json_member_t   m[LLM_JSON_MAX_MEMBERS];
+} llm_json_obj_t;
+
+
+/*
+ * Checks the JSON value at p: leading whitespace is skipped and bytes
+ * after the value are ignored, as cJSON_ParseWithLength() does.  When
+ * the value is an object and o is not NULL, its members are listed in
+ * o.  Returns 0, or -1 for a text that is not JSON, not JSON this
+ * scanner vouches for, not an object while o is given, or an object
+ * with more members than o holds.
+ */
+int llm_json_scan(const char *p, size_t len, llm_json_obj_t *o);
+
+/*
+ * Lists the members of the object at p[start] .. p[end - 1] of a
+ * document llm_json_scan() accepted.  Safe on any bytes: -1 when they
+ * are not an object, or one with too many members.
+ */
+int llm_json_object(const char *p, size_t start, size_t end,
+    llm_json_obj_t *o);
+
+/*
+ * Steps through the array at p[start] .. p[end - 1] of an accepted
+ * document: *pos starts at 0; returns 1 with the next element's span,
+ * 0 at the end, -1 on bytes that are not an array.
+ */
+int llm_json_array_next(const char *p, size_t start, size_t end,
+    size_t *pos, size_t *val, size_t *val_end);
+
+/* the first member whose key is, byte for byte, key; or NULL */
+const llm_json_member_t *llm_json_get(const llm_json_obj_t *o,
+    const char *p, const char *key, size_t len);
+
+/* whether two members have the same key */
+int llm_json_has_dups(const llm_json_obj_t *o, const char *p);
+
+/*
+ * whether a key equals key ignoring ASCII case but not exactly, which
+ * cJSON_GetObjectItem() and cJSON_HasObjectItem() would match
+ */
+int llm_json_case_variant(const llm_json_obj_t *o, const char *p,
+    const char *key, size_t len);
+
+/*
+ * appends p[0] .. p[n - 1] of an accepted document without whitespace
+ * between tokens; p[0] must not be inside a string
+ */
+int llm_json_append_min(llm_buf_t *b, const char *p, size_t n);
+
+
+/*
+ * The splicer.  Edits refer to the source by offset; they may not
+ * overlap, and those at one offset are applied in the order made.
+ * Text is referenced, not copied: it must live until llm_json_splice().
+ */
+
+typedef struct {
+    uint32_t      off;          /* where the edit applies */
+    uint32_t      end;          /* end of the span replaced; off: insert */
+    uint32_t      seq;
+    unsigned      comma:1;      /* starts with ',' */
+    unsigned      str:1;        /* the value is a string to quote */
+    const char   *key;          /* a member name to quote, or NULL */
+    size_t        key_len;
+    const char   *val;          /* JSON text, or a string when str */
+    size_t        val_len;
+} llm_json_edit_t;
+
+
+typedef struct {
+    const char        *src;
+    uint32_t           start;       /* the span of src emitted */
+    uint32_t           end;
+    unsigned           space:1;     /* whitespace to drop */
+    unsigned           full:1;      /* an edit did not fit */
+    uint32_t           n;
+    llm_json_edit_t    e[LLM_JSON_MAX_EDITS];
+} llm_json_splice_t;
+
+
+void llm_json_splice_init(llm_json_splice_t *sp, const char *src,
+    const llm_json_obj_t *root);
+
+/* replaces the span p[off] .. p[end - 1] by JSON text, or a quoted string */
+void llm_json_replace(llm_json_splice_t *sp, size_t off, size_t end,
+    const char *val, size_t len, int str);
+
+/*
+ * adds "key":val at the end of object o; *count is how many members o
+ * will have before this one (for the comma) and is incremented
+ */
+void llm_json_add(llm_json_splice_t *sp, const llm_json_obj_t *o,
+    size_t *count, const char *key, size_t key_len, const char *val,
+    size_t len, int str);
+
+/*
+ * removes the members of o whose bit is set in mask (members 0 .. 63);
+ * returns how many members o keeps
+ */
+size_t llm_json_remove(llm_json_splice_t *sp, const llm_json_obj_t *o,
+    uint64_t mask);
+
+/* appends the edited span to out: 0, -1 out of memory or bad edits */
+int llm_json_splice(llm_json_splice_t *sp, llm_buf_t *out);
+
+
+/* a JSON number's text as cJSON reads it (strtod); 0 if not a number */
+double llm_json_number(const char *p, size_t len);
+
+
+#endif /* _LLM_JSON_H_INCLUDED_ */

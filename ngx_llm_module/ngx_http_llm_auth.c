@@ -1,0 +1,484 @@
+
+/*
+ * Copyright (C) ngx_llm authors
+ *
+ * OAuth2 access tokens for Vertex AI.  The service-account key is read
+ * in the master at configuration time.  A token lives in the
+ * deployment's shared-memory slot until shortly before it expires; when
+ * it is missing, one request (in one worker) wins a lease and fetches a
+ * new one at the key's token_uri from the event loop, and every request
+ * that needs it waits on a short timer, never blocking a worker.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_llm_module.h"
+#include "llm_google_auth.h"
+
+
+/* a token this close to its end is not used any more */
+#define NGX_HTTP_LLM_TOKEN_MARGIN   120
+#define NGX_HTTP_LLM_TOKEN_LEASE    15000
+#define NGX_HTTP_LLM_TOKEN_WAIT     20000
+#define NGX_HTTP_LLM_TOKEN_POLL     20
+#define NGX_HTTP_LLM_TOKEN_BACKOFF  5000
+
+
+typedef struct {
+    ngx_http_llm_main_conf_t      *lmcf;
+    ngx_http_llm_deploy_t         *deploy;
+} ngx_http_llm_token_fetch_t;
+
+
+static void ngx_http_llm_auth_cleanup_sa(void *data);
+static ngx_int_t ngx_http_llm_auth_endpoint(ngx_conf_t *cf,
+    ngx_http_llm_main_conf_t *lmcf, ngx_http_llm_deploy_t *d);
+static ngx_int_t ngx_http_llm_auth_refresh(ngx_http_llm_main_conf_t *lmcf,
+    ngx_http_llm_deploy_t *d, ngx_log_t *log);
+static void ngx_http_llm_auth_fetched(ngx_http_llm_fetch_t *f);
+static void ngx_http_llm_auth_wait(ngx_event_t *ev);
+static void ngx_http_llm_auth_wait_cleanup(void *data);
+
+
+/* at configuration time: the key of each Vertex deployment that has one */
+ngx_int_t
+ngx_http_llm_auth_init(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf)
+{
+    int                     rc;
+    char                    err[512], *json;
+    const char             *path;
+    ngx_uint_t              i;
+    const cJSON            *v;
+    ngx_pool_cleanup_t     *cln;
+    ngx_http_llm_deploy_t  *d;
+
+    d = lmcf->deploys.elts;
+
+    for (i = 0; i < lmcf->deploys.nelts; i++) {
+        if (d[i].dep->provider != LLM_PROVIDER_VERTEX) {
+            continue;
+        }
+
+        v = cJSON_GetObjectItemCaseSensitive(d[i].dep->params,
+                                             "vertex_credentials");
+        path = getenv("GOOGLE_APPLICATION_CREDENTIALS");
+
+        if (!cJSON_IsObject(v) && !cJSON_IsString(v) && path == NULL) {
+            /* an express-mode api_key, or nothing: the adapter says so */
+            continue;
+        }
+
+        d[i].sa = ngx_pcalloc(cf->pool, sizeof(llm_google_sa_t));
+        cln = ngx_pool_cleanup_add(cf->pool, 0);
+
+        if (d[i].sa == NULL || cln == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (cJSON_IsObject(v)) {
+            json = cJSON_PrintUnformatted(v);
+            rc = json ? llm_google_sa_parse(json, ngx_strlen(json), d[i].sa,
+                                            err, sizeof(err))
+                      : -1;
+            free(json);
+
+        } else {
+            rc = llm_google_sa_load(cJSON_IsString(v) ? v->valuestring : path,
+                                    d[i].sa, err, sizeof(err));
+        }
+
+        if (rc != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "llm_config: %V:%d: vertex_credentials of "
+                               "model \"%s\": %s", &lmcf->config_file,
+                               d[i].dep->line, d[i].dep->model_name, err);
+            return NGX_ERROR;
+        }
+
+        cln->handler = ngx_http_llm_auth_cleanup_sa;
+        cln->data = d[i].sa;
+
+        if (ngx_http_llm_auth_endpoint(cf, lmcf, &d[i]) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_llm_auth_cleanup_sa(void *data)
+{
+    llm_google_sa_free(data);
+}
+
+
+/* where the key's token_uri is: resolved now, like the providers */
+static ngx_int_t
+ngx_http_llm_auth_endpoint(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
+    ngx_http_llm_deploy_t *d)
+{
+    char        err[256];
+    u_char     *p;
+    ngx_url_t   u;
+    llm_url_t   url;
+
+    if (llm_url_parse(d->sa->token_uri, &url, err, sizeof(err)) != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "llm_config: token_uri of model \"%s\": %s",
+                           d->dep->model_name, err);
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(cf->pool, ngx_strlen(url.host) + ngx_strlen(url.path)
+                              + sizeof("[]:65535") + 1);
+    if (p == NULL) {
+        llm_url_free(&url);
+        return NGX_ERROR;
+    }
+
+    d->token_host.data = p;
+    d->token_host.len = ngx_sprintf(p, "%s:%d", url.host, url.port) - p;
+    d->token_path.data = d->token_host.data + d->token_host.len;
+    d->token_path.len = ngx_sprintf(d->token_path.data, "%s",
+                                    url.path[0] ? url.path : "/")
+                        - d->token_path.data;
+    d->token_tls = url.tls;
+
+    d->token_sni.len = ngx_strlen(url.host);
+    d->token_sni.data = ngx_pstrdup(cf->pool, &(ngx_str_t) {
+                                        d->token_sni.len,
+                                        (u_char *) url.host });
+    llm_url_free(&url);
+
+    if (d->token_sni.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+    u.url = d->token_host;
+    u.default_port = d->token_tls ? 443 : 80;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "llm_config: could not resolve the token_uri "
+                           "host \"%V\" of model \"%s\"; calls to it will "
+                           "fail", &d->token_host, d->dep->model_name);
+        return NGX_OK;
+    }
+
+    d->token_addr = &u.addrs[0];
+
+    return NGX_OK;
+}
+
+
+/*
+ * Before a try of a Vertex deployment: NGX_OK with the token in the
+ * call, NGX_AGAIN when the request must wait for one (ctx->auth_wait
+ * resumes it), NGX_ERROR with err filled.
+ */
+ngx_int_t
+ngx_http_llm_auth(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    ngx_http_llm_deploy_t *d, llm_error_t *err)
+{
+    u_char               *p;
+    size_t                len;
+    ngx_int_t             rc;
+    ngx_http_llm_slot_t  *s;
+    u_char                token[sizeof(s->token)];
+
+    ctx->call.access_token = NULL;
+
+    if (d->sa == NULL) {
+        return NGX_OK;
+    }
+
+    s = ngx_http_llm_state_slot(ctx->lmcf, d);
+    if (s == NULL) {
+        llm_error_set(err, 500, "server_error", NULL, NULL,
+                      "no room in llm_zone for model \"%s\"",
+                      d->dep->model_name);
+        return NGX_ERROR;
+    }
+
+    len = 0;
+
+    ngx_shmtx_lock(&ctx->lmcf->shpool->mutex);
+
+    if (s->token_len
+        && s->token_expires > ngx_time() + NGX_HTTP_LLM_TOKEN_MARGIN)
+    {
+        len = s->token_len;
+        ngx_memcpy(token, s->token, len);
+        rc = NGX_OK;
+
+    } else if (s->token_error_until > (int64_t) ngx_current_msec) {
+        llm_error_set(err, s->token_error_status, "authentication_error",
+                      NULL, NULL, "vertex_ai: could not get an access token "
+                      "for model \"%s\": %s", d->dep->model_name,
+                      s->token_error);
+        rc = NGX_ERROR;
+
+    } else {
+        rc = NGX_AGAIN;
+
+        if (s->token_lease < (int64_t) ngx_current_msec) {
+            s->token_lease = (int64_t) ngx_current_msec
+                             + NGX_HTTP_LLM_TOKEN_LEASE;
+            rc = NGX_DECLINED;
+        }
+    }
+
+    ngx_shmtx_unlock(&ctx->lmcf->shpool->mutex);
+
+    if (rc == NGX_DECLINED) {
+        /* this worker holds the lease: it fetches, everyone waits */
+        if (ngx_http_llm_auth_refresh(ctx->lmcf, d, r->connection->log)
+            != NGX_OK)
+        {
+            llm_error_set(err, 502, "server_error", NULL, NULL,
+                          "vertex_ai: could not request an access token "
+                          "for model \"%s\"", d->dep->model_name);
+            return NGX_ERROR;
+        }
+
+        rc = NGX_AGAIN;
+    }
+
+    if (rc == NGX_OK) {
+        p = ngx_pnalloc(r->pool, len + 1);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(p, token, len);
+        p[len] = '\0';
+        ngx_explicit_memzero(token, len);
+
+        ctx->call.access_token = (char *) p;
+
+        return NGX_OK;
+    }
+
+    if (rc != NGX_AGAIN) {
+        return rc;
+    }
+
+    if (ctx->auth_wait.handler == NULL) {
+        ctx->auth_wait.handler = ngx_http_llm_auth_wait;
+        ctx->auth_wait.data = r;
+        ctx->auth_wait.log = r->connection->log;
+        ctx->auth_deadline = ngx_current_msec + NGX_HTTP_LLM_TOKEN_WAIT;
+
+        if (ngx_http_llm_add_cleanup(r->pool, ngx_http_llm_auth_wait_cleanup,
+                                     &ctx->auth_wait)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_current_msec >= ctx->auth_deadline) {
+        llm_error_set(err, 504, "server_error", "timeout", NULL,
+                      "vertex_ai: timed out waiting for an access token for "
+                      "model \"%s\"", d->dep->model_name);
+        return NGX_ERROR;
+    }
+
+    ngx_add_timer(&ctx->auth_wait, NGX_HTTP_LLM_TOKEN_POLL);
+
+    return NGX_AGAIN;
+}
+
+
+/* for a try that cannot wait (a retry): the token if there is one */
+void
+ngx_http_llm_auth_cached(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    ngx_http_llm_deploy_t *d)
+{
+    llm_error_t  err;
+
+    if (d->sa && ngx_http_llm_auth(r, ctx, d, &err) == NGX_AGAIN) {
+        ngx_del_timer(&ctx->auth_wait);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_llm_auth_refresh(ngx_http_llm_main_conf_t *lmcf,
+    ngx_http_llm_deploy_t *d, ngx_log_t *log)
+{
+    ngx_buf_t                   *b;
+    llm_buf_t                    body;
+    ngx_http_llm_fetch_t        *f;
+    ngx_http_llm_token_fetch_t  *tf;
+
+    if (d->token_addr == NULL) {
+        return NGX_ERROR;
+    }
+
+    f = ngx_http_llm_fetch_create(ngx_cycle->log);
+    if (f == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&body, sizeof(llm_buf_t));
+
+    tf = ngx_palloc(f->pool, sizeof(ngx_http_llm_token_fetch_t));
+
+    if (tf == NULL
+        || llm_google_token_request(d->sa, ngx_time(), &body) != 0)
+    {
+        llm_buf_free(&body);
+        ngx_destroy_pool(f->pool);
+        return NGX_ERROR;
+    }
+
+    b = ngx_create_temp_buf(f->pool, d->token_path.len + d->token_host.len
+                                     + body.len + 256);
+    if (b == NULL) {
+        llm_buf_free(&body);
+        ngx_destroy_pool(f->pool);
+        return NGX_ERROR;
+    }
+
+    b->last = ngx_sprintf(b->last, "POST %V HTTP/1.1" CRLF "Host: %V" CRLF
+                          "Content-Type: application/x-www-form-urlencoded"
+                          CRLF "Content-Length: %uz" CRLF
+                          "Connection: close" CRLF CRLF,
+                          &d->token_path, &d->token_host, body.len);
+    b->last = ngx_cpymem(b->last, body.data, body.len);
+
+    /* the assertion is a credential: no copy of it lingers */
+    ngx_explicit_memzero(body.data, body.len);
+    llm_buf_free(&body);
+
+    tf->lmcf = lmcf;
+    tf->deploy = d;
+
+    f->request = b;
+    f->addr = d->token_addr;
+    f->ssl_name = d->token_sni;
+    f->tls = d->token_tls;
+#if (NGX_HTTP_SSL)
+    f->ssl = lmcf->ssl;
+#endif
+    f->timeout = NGX_HTTP_LLM_TOKEN_LEASE - 1000;
+    f->handler = ngx_http_llm_auth_fetched;
+    f->data = tf;
+
+    ngx_log_error(NGX_LOG_INFO, log, 0,
+                  "llm: fetching an access token for model \"%s\" at %V",
+                  d->dep->model_name, &d->token_host);
+
+    ngx_http_llm_fetch_start(f);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_llm_auth_fetched(ngx_http_llm_fetch_t *f)
+{
+    ngx_http_llm_token_fetch_t *tf = f->data;
+
+    long                   expires_in;
+    char                   token[sizeof(((ngx_http_llm_slot_t *) 0)->token)];
+    size_t                 len;
+    ngx_int_t              ok;
+    llm_error_t            err;
+    ngx_http_llm_slot_t   *s;
+
+    s = ngx_http_llm_state_slot(tf->lmcf, tf->deploy);
+    if (s == NULL) {
+        return;
+    }
+
+    ok = 0;
+    expires_in = 0;
+
+    if (f->status == 0) {
+        llm_error_set(&err, 502, "server_error", NULL, NULL, "%s", f->error);
+
+    } else if (llm_google_token_response(f->body.data, f->body.len, token,
+                                         sizeof(token), &expires_in, &err)
+               == 0)
+    {
+        ok = 1;
+    }
+
+    ngx_shmtx_lock(&tf->lmcf->shpool->mutex);
+
+    s->token_lease = 0;
+
+    if (ok) {
+        len = ngx_strlen(token);
+        ngx_memcpy(s->token, token, len);
+        s->token_len = len;
+        s->token_expires = ngx_time() + expires_in;
+        s->token_error_until = 0;
+
+    } else {
+        ngx_cpystrn(s->token_error, (u_char *) err.message,
+                    sizeof(s->token_error));
+        s->token_error_status = err.status;
+        s->token_error_until = (int64_t) ngx_current_msec
+                               + NGX_HTTP_LLM_TOKEN_BACKOFF;
+    }
+
+    ngx_shmtx_unlock(&tf->lmcf->shpool->mutex);
+
+    ngx_explicit_memzero(token, sizeof(token));
+
+    if (ok) {
+        ngx_log_error(NGX_LOG_INFO, f->log, 0,
+                      "llm: access token for model \"%s\" valid for %ls",
+                      tf->deploy->dep->model_name, expires_in);
+
+    } else {
+        ngx_log_error(NGX_LOG_ERR, f->log, 0,
+                      "llm: access token for model \"%s\" failed: %s",
+                      tf->deploy->dep->model_name, err.message);
+    }
+}
+
+
+/* a waiting request looks again */
+static void
+ngx_http_llm_auth_wait(ngx_event_t *ev)
+{
+    ngx_int_t            rc;
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+    ngx_http_llm_ctx_t  *ctx;
+
+    r = ev->data;
+    c = r->connection;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_llm_module);
+
+    ngx_http_set_log_request(c->log, r);
+
+    rc = ngx_http_llm_upstream_start(r, ctx);
+
+    if (rc != NGX_DONE) {
+        ngx_http_finalize_request(r, rc);
+    }
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_llm_auth_wait_cleanup(void *data)
+{
+    ngx_event_t  *ev = data;
+
+    if (ev->timer_set) {
+        ngx_del_timer(ev);
+    }
+}
