@@ -49,6 +49,14 @@ typedef struct {
      * OAuth2 access token), or NULL
      */
     const char               *access_token;
+
+    /*
+     * the client body exactly as received, req being its parse, or
+     * NULL; the OpenAI adapter then forwards these bytes spliced
+     * instead of printing a copy of req (llm_openai.c)
+     */
+    const char               *body;
+    size_t                    body_len;
 } llm_call_t;
 
 
@@ -181,6 +189,13 @@ int llm_request_drop_unsupported(cJSON *body, const char *const *names,
 
 /* "call_" + 24 random alphanumerics, NUL-terminated, into buf */
 void llm_mint_id(char *buf, size_t size, const char *prefix);
+
+/*
+ * llm_mint_id() draws from a per-process generator seeded from
+ * RAND_bytes() on first use; a forked process must reseed it, or it
+ * repeats its parent's ids (nginx: in each worker's init_process)
+ */
+void llm_rand_reseed(void);
 
 
 /*

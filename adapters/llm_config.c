@@ -147,6 +147,7 @@ static int llm_deployment_default(llm_cf_ctx_t *ctx, llm_deployment_t *d,
     const char *settings_key, const char *dflt);
 static int llm_deployment_base(llm_cf_ctx_t *ctx, llm_deployment_t *d,
     yaml_node_t *pnode);
+static int llm_base_version(llm_deployment_t *d);
 static const char *llm_default_base(llm_cf_ctx_t *ctx, llm_deployment_t *d,
     yaml_node_t *pnode, char *url, size_t len);
 static int llm_deployment_numbers(llm_cf_ctx_t *ctx, llm_deployment_t *d,
@@ -1807,6 +1808,38 @@ llm_deployment_base(llm_cf_ctx_t *ctx, llm_deployment_t *d,
                      key, src, d->model_name, msg);
         return -1;
     }
+
+    return llm_base_version(d);
+}
+
+
+/* Mistral's api_base is often given without "/v1"; LiteLLM adds it */
+static int
+llm_base_version(llm_deployment_t *d)
+{
+    size_t   len;
+    char    *path;
+
+    if (d->provider != LLM_PROVIDER_MISTRAL) {
+        return 0;
+    }
+
+    len = strlen(d->base.path);
+
+    if (len >= 3 && strcmp(d->base.path + len - 3, "/v1") == 0) {
+        return 0;
+    }
+
+    path = malloc(len + sizeof("/v1"));
+    if (path == NULL) {
+        return -1;
+    }
+
+    memcpy(path, d->base.path, len);
+    memcpy(path + len, "/v1", sizeof("/v1"));
+
+    free(d->base.path);
+    d->base.path = path;
 
     return 0;
 }

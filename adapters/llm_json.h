@@ -153,12 +153,22 @@ void llm_json_add(llm_json_splice_t *sp, const llm_json_obj_t *o,
 size_t llm_json_remove(llm_json_splice_t *sp, const llm_json_obj_t *o,
     uint64_t mask);
 
+/*
+ * replaces the value of the first o[key], or adds "key":val at the end,
+ * as an llm_put() on a cJSON object does
+ */
+void llm_json_set(llm_json_splice_t *sp, const llm_json_obj_t *o,
+    const char *p, size_t *count, const char *key, const char *val, int str);
+
 /* appends the edited span to out: 0, -1 out of memory or bad edits */
 int llm_json_splice(llm_json_splice_t *sp, llm_buf_t *out);
 
 
 /* a JSON number's text as cJSON reads it (strtod); 0 if not a number */
 double llm_json_number(const char *p, size_t len);
+
+/* n in decimal into buf[24], as cJSON prints an integral number */
+const char *llm_json_int(char *buf, long long n);
 
 
 #endif /* _LLM_JSON_H_INCLUDED_ */

@@ -93,8 +93,6 @@ llm_openai_build_request(const llm_call_t *call, llm_http_req_t *out,
     llm_error_t *err)
 {
     int                      rc;
-    char                    *json;
-    cJSON                   *b;
     const char              *path;
     const llm_deployment_t  *dep = call->dep;
 
@@ -114,6 +112,50 @@ llm_openai_build_request(const llm_call_t *call, llm_http_req_t *out,
         return LLM_ERROR;
     }
 
+    rc = llm_openai_fast_request(call, &out->body);
+
+    if (rc == LLM_DECLINED) {
+        if (llm_openai_request_tree(call, &out->body, err) != LLM_OK) {
+            return LLM_ERROR;
+        }
+
+    } else if (rc != LLM_OK) {
+        goto nomem;
+    }
+
+    path = call->endpoint == LLM_ENDPOINT_EMBEDDINGS
+           ? "/embeddings" : "/chat/completions";
+
+    if (llm_buf_printf(&out->path, "%s%s",
+                       dep->base.path ? dep->base.path : "", path) != 0
+        || llm_openai_headers(call, out) != LLM_OK)
+    {
+        goto nomem;
+    }
+
+    out->method = "POST";
+    out->accept = call->stream ? "text/event-stream" : "application/json";
+
+    return LLM_OK;
+
+nomem:
+
+    llm_error_set(err, 500, "server_error", NULL, NULL,
+                  "out of memory building the %s request",
+                  llm_openai_provider(call));
+    return LLM_ERROR;
+}
+
+
+/* the client body through cJSON: parse tree, merge, map, print */
+int
+llm_openai_request_tree(const llm_call_t *call, llm_buf_t *body,
+    llm_error_t *err)
+{
+    int     rc;
+    char   *json;
+    cJSON  *b;
+
     b = llm_request_prepare(call);
     if (b == NULL) {
         goto nomem;
@@ -132,22 +174,12 @@ llm_openai_build_request(const llm_call_t *call, llm_http_req_t *out,
         goto nomem;
     }
 
-    rc = llm_buf_appends(&out->body, json);
+    rc = llm_buf_appends(body, json);
     free(json);
 
-    path = call->endpoint == LLM_ENDPOINT_EMBEDDINGS
-           ? "/embeddings" : "/chat/completions";
-
-    if (rc != 0
-        || llm_buf_printf(&out->path, "%s%s",
-                          dep->base.path ? dep->base.path : "", path) != 0
-        || llm_openai_headers(call, out) != LLM_OK)
-    {
+    if (rc != 0) {
         goto nomem;
     }
-
-    out->method = "POST";
-    out->accept = call->stream ? "text/event-stream" : "application/json";
 
     return LLM_OK;
 
@@ -157,6 +189,140 @@ nomem:
                   "out of memory building the %s request",
                   llm_openai_provider(call));
     return LLM_ERROR;
+}
+
+
+/*
+ * OpenAI takes the client's request as it is, but for "model", the
+ * deployment's defaults and, on a stream, stream_options.include_usage
+ * (llm_request_prepare() and llm_openai_stream_usage()).  So the
+ * client's bytes are spliced rather than parsed into a copy and
+ * printed: the same JSON for a fraction of the cost.  Anything out of
+ * the ordinary (duplicate or escaped keys, stream_options among the
+ * defaults, more members than the scanner holds) is declined.
+ */
+int
+llm_openai_fast_request(const llm_call_t *call, llm_buf_t *body)
+{
+    int                        stream, rc;
+    char                      *dflt[LLM_JSON_MAX_EDITS];
+    size_t                     i, nd, count, socount, klen;
+    cJSON                     *d, *added[LLM_JSON_MAX_EDITS];
+    const char                *p, *model;
+    llm_json_obj_t             root, so;
+    llm_json_splice_t          sp;
+    const llm_json_member_t   *m, *som, *iu;
+
+    p = call->body;
+
+    if (p == NULL || call->dep->provider != LLM_PROVIDER_OPENAI
+        || llm_json_scan(p, call->body_len, &root) != 0
+        || root.escaped
+        || llm_json_has_dups(&root, p)
+        /* the bytes are those req was parsed from */
+        || (int) root.n != cJSON_GetArraySize(call->req))
+    {
+        return LLM_DECLINED;
+    }
+
+    m = llm_json_get(&root, p, "model", 5);
+    if (m == NULL) {
+        return LLM_DECLINED;
+    }
+
+    llm_json_splice_init(&sp, p, &root);
+    count = root.n;
+
+    model = call->dep->model_id ? call->dep->model_id : "";
+    llm_json_replace(&sp, m->val, m->val_end, model, strlen(model), 1);
+
+    stream = call->stream && call->endpoint == LLM_ENDPOINT_CHAT;
+    som = stream ? llm_json_get(&root, p, "stream_options", 14) : NULL;
+
+    if (som && p[som->val] == '{') {
+        if (llm_json_object(p, som->val, som->val_end, &so) != 0
+            || so.escaped || llm_json_has_dups(&so, p))
+        {
+            return LLM_DECLINED;
+        }
+
+        iu = llm_json_get(&so, p, "include_usage", 13);
+
+        if (iu) {
+            llm_json_replace(&sp, iu->val, iu->val_end, "true", 4, 0);
+
+        } else {
+            socount = so.n;
+            llm_json_add(&sp, &so, &socount, "include_usage", 13, "true", 4,
+                         0);
+        }
+
+    } else if (som) {
+        /* not an object: it is dropped, and a new one added at the end */
+        count = llm_json_remove(&sp, &root,
+                                (uint64_t) 1 << (som - root.m));
+    }
+
+    /* the defaults the client did not send, under its own values */
+    nd = 0;
+    rc = LLM_OK;
+
+    cJSON_ArrayForEach(d, call->dep->defaults) {
+        if (d->string == NULL) {
+            continue;
+        }
+
+        klen = strlen(d->string);
+
+        if (llm_json_get(&root, p, d->string, klen)) {
+            continue;
+        }
+
+        for (i = 0; i < nd; i++) {
+            if (strcmp(added[i]->string, d->string) == 0) {
+                break;
+            }
+        }
+
+        if (i < nd) {
+            continue;
+        }
+
+        if (nd == LLM_JSON_MAX_EDITS - 4
+            || (stream && strcmp(d->string, "stream_options") == 0))
+        {
+            rc = LLM_DECLINED;
+            break;
+        }
+
+        dflt[nd] = cJSON_PrintUnformatted(d);
+        if (dflt[nd] == NULL) {
+            rc = LLM_ERROR;
+            break;
+        }
+
+        added[nd] = d;
+        llm_json_add(&sp, &root, &count, d->string, klen, dflt[nd],
+                     strlen(dflt[nd]), 0);
+        nd++;
+    }
+
+    if (rc == LLM_OK && stream && (som == NULL || p[som->val] != '{')) {
+        llm_json_add(&sp, &root, &count, "stream_options", 14,
+                     "{\"include_usage\":true}", 22, 0);
+    }
+
+    if (rc == LLM_OK && llm_json_splice(&sp, body) != 0) {
+        /* out of memory, most likely: the cJSON path will tell */
+        llm_buf_free(body);
+        rc = LLM_DECLINED;
+    }
+
+    for (i = 0; i < nd; i++) {
+        free(dflt[i]);
+    }
+
+    return rc;
 }
 
 

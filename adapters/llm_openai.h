@@ -11,6 +11,7 @@
 
 
 #include "llm_adapter.h"
+#include "llm_json.h"
 
 
 /*
@@ -49,6 +50,29 @@ int llm_openai_stream_usage(cJSON *b);
  * recorded in s, logprobs filled, content and tool-call state noted
  */
 int llm_openai_chunk_choice(llm_stream_t *s, cJSON *c);
+
+/*
+ * The fast paths, for provider "openai" only: the upstream body (or
+ * chunk) is the client's (or upstream's) bytes spliced, with the same
+ * JSON as the cJSON path gives.  They return LLM_OK, LLM_ERROR (out of
+ * memory) or LLM_DECLINED, having changed nothing, and then the cJSON
+ * path runs.  Tests call both paths to compare them.
+ */
+int llm_openai_fast_request(const llm_call_t *call, llm_buf_t *body);
+int llm_openai_fast_response(const llm_call_t *call, const char *body,
+    size_t len, llm_buf_t *out, llm_usage_t *usage);
+int llm_openai_fast_chunk(llm_stream_t *s, const char *p, size_t n);
+/* reads a usage object of an accepted document; LLM_DECLINED if odd */
+int llm_openai_fast_usage(const char *p, const llm_json_member_t *u,
+    llm_usage_t *usage);
+
+/* the cJSON paths */
+int llm_openai_request_tree(const llm_call_t *call, llm_buf_t *body,
+    llm_error_t *err);
+int llm_openai_response_tree(const llm_call_t *call, const char *body,
+    size_t len, llm_buf_t *out, llm_usage_t *usage, llm_error_t *err);
+/* this stream takes the cJSON path for every chunk (tests) */
+void llm_openai_stream_slow(llm_stream_t *s);
 
 int llm_openai_stream_init(llm_stream_t *s);
 int llm_openai_stream_feed(llm_stream_t *s, const char *p, size_t n);

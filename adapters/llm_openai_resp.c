@@ -16,6 +16,10 @@
 #include "llm_openai.h"
 
 
+static int llm_openai_fast_choice(const char *p, size_t start, size_t end,
+    llm_json_splice_t *sp, llm_json_obj_t *c, llm_json_obj_t *m);
+static long long llm_openai_fast_count(const llm_json_obj_t *o,
+    const char *p, const char *key);
 static int llm_openai_chat(const llm_call_t *call, cJSON *root,
     llm_usage_t *usage, llm_error_t *err);
 static int llm_openai_embeddings(const llm_call_t *call, cJSON *root,
@@ -36,6 +40,26 @@ static int llm_openai_error_status(int status, const cJSON *eo,
 
 int
 llm_openai_parse_response(const llm_call_t *call, const char *body,
+    size_t len, llm_buf_t *out, llm_usage_t *usage, llm_error_t *err)
+{
+    int  rc;
+
+    rc = llm_openai_fast_response(call, body, len, out, usage);
+
+    if (rc == LLM_DECLINED) {
+        return llm_openai_response_tree(call, body, len, out, usage, err);
+    }
+
+    if (rc != LLM_OK) {
+        llm_error_set(err, 500, "server_error", NULL, NULL, "out of memory");
+    }
+
+    return rc;
+}
+
+
+int
+llm_openai_response_tree(const llm_call_t *call, const char *body,
     size_t len, llm_buf_t *out, llm_usage_t *usage, llm_error_t *err)
 {
     int     rc;
@@ -73,6 +97,249 @@ llm_openai_parse_response(const llm_call_t *call, const char *body,
     free(json);
 
     return LLM_OK;
+}
+
+
+/*
+ * An OpenAI answer already is what the client gets, but for id, object,
+ * created and model, and the keys llm_openai_choice() fills in when a
+ * server leaves them out.  So the upstream bytes are spliced, and only
+ * usage is read.  Declined: a body the cJSON path would refuse or
+ * rewrite more deeply (content parts, duplicate or escaped keys).
+ */
+int
+llm_openai_fast_response(const llm_call_t *call, const char *p, size_t len,
+    llm_buf_t *out, llm_usage_t *usage)
+{
+    int                        rc;
+    char                       created[24];
+    size_t                     count, pos, v, ve, saved;
+    const char                *model;
+    llm_json_obj_t             root, c, m;
+    llm_json_splice_t          sp;
+    const llm_json_member_t   *x;
+
+    memset(usage, 0, sizeof(llm_usage_t));
+
+    if (call->dep->provider != LLM_PROVIDER_OPENAI
+        || llm_json_scan(p, len, &root) != 0
+        || root.escaped
+        || llm_json_has_dups(&root, p))
+    {
+        return LLM_DECLINED;
+    }
+
+    llm_json_splice_init(&sp, p, &root);
+    count = root.n;
+    model = call->model_name ? call->model_name : "";
+
+    if (call->endpoint == LLM_ENDPOINT_EMBEDDINGS) {
+        x = llm_json_get(&root, p, "data", 4);
+        if (x == NULL || p[x->val] != '[') {
+            return LLM_DECLINED;
+        }
+
+        llm_json_set(&sp, &root, p, &count, "model", model, 1);
+
+    } else {
+        x = llm_json_get(&root, p, "choices", 7);
+        if (x == NULL || p[x->val] != '[') {
+            return LLM_DECLINED;
+        }
+
+        pos = 0;
+
+        while ((rc = llm_json_array_next(p, x->val, x->val_end, &pos, &v,
+                                         &ve))
+               == 1)
+        {
+            if (p[v] == '{'
+                && llm_openai_fast_choice(p, v, ve, &sp, &c, &m) != LLM_OK)
+            {
+                return LLM_DECLINED;
+            }
+        }
+
+        if (rc != 0) {
+            return LLM_DECLINED;
+        }
+
+        llm_json_set(&sp, &root, p, &count, "id", call->id, 1);
+        llm_json_set(&sp, &root, p, &count, "object",
+                            "chat.completion", 1);
+        llm_json_set(&sp, &root, p, &count, "created",
+                            llm_json_int(created, call->created), 0);
+        llm_json_set(&sp, &root, p, &count, "model", model, 1);
+    }
+
+    x = llm_json_get(&root, p, "usage", 5);
+
+    if (x && p[x->val] == '{'
+        && llm_openai_fast_usage(p, x, usage) != LLM_OK)
+    {
+        memset(usage, 0, sizeof(llm_usage_t));
+        return LLM_DECLINED;
+    }
+
+    saved = out->len;
+
+    if (llm_json_splice(&sp, out) != 0) {
+        /* out of memory, most likely: the cJSON path will tell */
+        out->len = saved;
+
+        if (out->data) {
+            out->data[saved] = '\0';
+        }
+
+        memset(usage, 0, sizeof(llm_usage_t));
+        return LLM_DECLINED;
+    }
+
+    return LLM_OK;
+}
+
+
+/* what llm_openai_choice() does to a choice object, as edits */
+static int
+llm_openai_fast_choice(const char *p, size_t start, size_t end,
+    llm_json_splice_t *sp, llm_json_obj_t *c, llm_json_obj_t *m)
+{
+    size_t                     count, pos, v, ve;
+    const llm_json_member_t   *x, *content, *calls;
+
+    if (llm_json_object(p, start, end, c) != 0
+        || c->escaped || llm_json_has_dups(c, p))
+    {
+        return LLM_DECLINED;
+    }
+
+    /* finish_reason: only Mistral's are mapped */
+
+    x = llm_json_get(c, p, "message", 7);
+
+    if (x && p[x->val] == '{') {
+        if (llm_json_object(p, x->val, x->val_end, m) != 0
+            || m->escaped || llm_json_has_dups(m, p))
+        {
+            return LLM_DECLINED;
+        }
+
+        content = llm_json_get(m, p, "content", 7);
+
+        if (content && p[content->val] == '[') {
+            /* parts to join */
+            return LLM_DECLINED;
+        }
+
+        count = m->n;
+
+        if (content == NULL) {
+            llm_json_add(sp, m, &count, "content", 7, "null", 4, 0);
+        }
+
+        if (llm_json_get(m, p, "refusal", 7) == NULL) {
+            llm_json_add(sp, m, &count, "refusal", 7, "null", 4, 0);
+        }
+
+        calls = llm_json_get(m, p, "tool_calls", 10);
+        pos = 0;
+
+        if (content && content->val_end - content->val == 2
+            && p[content->val] == '"'
+            && calls && p[calls->val] == '['
+            && llm_json_array_next(p, calls->val, calls->val_end, &pos, &v,
+                                   &ve) == 1)
+        {
+            llm_json_replace(sp, content->val, content->val_end, "null", 4,
+                             0);
+        }
+    }
+
+    if (llm_json_get(c, p, "logprobs", 8) == NULL) {
+        count = c->n;
+        llm_json_add(sp, c, &count, "logprobs", 8, "null", 4, 0);
+    }
+
+    return LLM_OK;
+}
+
+
+/* llm_openai_usage() on the bytes of an accepted document */
+int
+llm_openai_fast_usage(const char *p, const llm_json_member_t *um,
+    llm_usage_t *usage)
+{
+    llm_json_obj_t             u, d;
+    const llm_json_member_t   *x;
+
+    if (llm_json_object(p, um->val, um->val_end, &u) != 0 || u.escaped) {
+        return LLM_DECLINED;
+    }
+
+    usage->present = 1;
+    usage->prompt_tokens = llm_openai_fast_count(&u, p, "prompt_tokens");
+    usage->completion_tokens = llm_openai_fast_count(&u, p,
+                                                     "completion_tokens");
+    usage->total_tokens = usage->prompt_tokens + usage->completion_tokens;
+
+    x = llm_json_get(&u, p, "prompt_tokens_details", 21);
+    if (x == NULL || p[x->val] != '{') {
+        x = llm_json_get(&u, p, "prompt_token_details", 20);
+    }
+
+    if (x && p[x->val] == '{') {
+        if (llm_json_object(p, x->val, x->val_end, &d) != 0 || d.escaped) {
+            return LLM_DECLINED;
+        }
+
+        usage->cached_tokens = llm_openai_fast_count(&d, p, "cached_tokens");
+        usage->cache_write_tokens = llm_openai_fast_count(&d, p,
+                                                   "cache_write_tokens");
+    }
+
+    if (usage->cached_tokens == 0) {
+        usage->cached_tokens = llm_openai_fast_count(&u, p,
+                                                     "num_cached_tokens");
+    }
+
+    x = llm_json_get(&u, p, "completion_tokens_details", 25);
+
+    if (x && p[x->val] == '{') {
+        if (llm_json_object(p, x->val, x->val_end, &d) != 0 || d.escaped) {
+            return LLM_DECLINED;
+        }
+
+        usage->reasoning_tokens = llm_openai_fast_count(&d, p,
+                                                        "reasoning_tokens");
+    }
+
+    return LLM_OK;
+}
+
+
+/* llm_openai_count() */
+static long long
+llm_openai_fast_count(const llm_json_obj_t *o, const char *p,
+    const char *key)
+{
+    double                     v;
+    const llm_json_member_t   *m;
+
+    m = llm_json_get(o, p, key, strlen(key));
+
+    if (m == NULL || !(p[m->val] == '-'
+                       || (p[m->val] >= '0' && p[m->val] <= '9')))
+    {
+        return 0;
+    }
+
+    v = llm_json_number(p + m->val, m->val_end - m->val);
+
+    if (v < 0 || v > 1e15) {
+        return 0;
+    }
+
+    return (long long) v;
 }
 
 

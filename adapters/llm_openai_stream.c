@@ -20,7 +20,18 @@ typedef struct {
     llm_sse_t   sse;
     unsigned    top_usage:1;    /* a top-level usage object was seen */
     unsigned    nomem:1;
+    unsigned    slow:1;         /* no fast path: not OpenAI, or a test */
 } llm_openai_stream_ctx_t;
+
+
+/* what one chunk does to the stream, kept until the chunk is relayed */
+typedef struct {
+    const char   *reason;       /* the first finish_reason, or NULL */
+    size_t        reason_len;
+    int           ntools;
+    unsigned      content:1;
+    unsigned      role:1;       /* the first choice's delta has one */
+} llm_openai_fast_t;
 
 
 static int llm_openai_event(void *data, const char *event, size_t event_len,
@@ -30,6 +41,12 @@ static int llm_openai_chunk_usage(llm_stream_t *s, cJSON *root);
 static void llm_openai_chunk_delta(llm_stream_t *s, cJSON *delta,
     int finished);
 static int llm_openai_stream_fail(llm_stream_t *s, const char *what);
+static int llm_openai_fast_choice(const char *p, size_t start, size_t end,
+    int first, llm_json_splice_t *sp, llm_openai_fast_t *f,
+    const llm_stream_t *s);
+static int llm_openai_fast_delta(const char *p,
+    const llm_json_member_t *dm, int first, int finished,
+    llm_json_splice_t *sp, llm_openai_fast_t *f);
 
 
 int
@@ -43,9 +60,19 @@ llm_openai_stream_init(llm_stream_t *s)
     }
 
     llm_sse_init(&ctx->sse, llm_openai_event, s);
+    ctx->slow = (s->call->dep->provider != LLM_PROVIDER_OPENAI);
     s->priv = ctx;
 
     return LLM_OK;
+}
+
+
+void
+llm_openai_stream_slow(llm_stream_t *s)
+{
+    llm_openai_stream_ctx_t  *ctx = s->priv;
+
+    ctx->slow = 1;
 }
 
 
@@ -153,6 +180,19 @@ llm_openai_event(void *data, const char *event, size_t event_len,
     if (payload_len == 6 && memcmp(payload, "[DONE]", 6) == 0) {
         rc = llm_chunk_end(s) == LLM_OK ? 1 : -1;
         goto done;
+    }
+
+    if (!ctx->slow) {
+        rc = llm_openai_fast_chunk(s, payload, payload_len);
+
+        if (rc == LLM_OK) {
+            return 0;
+        }
+
+        if (rc == LLM_ERROR) {
+            rc = -1;
+            goto done;
+        }
     }
 
     root = cJSON_ParseWithLength(payload, payload_len);
@@ -373,4 +413,313 @@ llm_openai_chunk_delta(llm_stream_t *s, cJSON *delta, int finished)
             s->ntools = idx + 1;
         }
     }
+}
+
+
+/*
+ * An OpenAI chunk is relayed as it came but for id, created, model and
+ * usage, and the few keys llm_openai_chunk_choice() fills in or drops;
+ * so its bytes are spliced, with what llm_openai_chunk() would record
+ * read from them.  Nothing in s changes until the chunk is relayed, so
+ * a decline at any point leaves the chunk to the cJSON path whole.
+ * Declined: errors, x_groq, content parts, duplicate or escaped keys,
+ * and keys that differ from ours only in case, which cJSON_HasObjectItem()
+ * would see.
+ */
+int
+llm_openai_fast_chunk(llm_stream_t *s, const char *p, size_t n)
+{
+    int                        rc, first, has_usage, started;
+    char                       created[24];
+    size_t                     count, pos, v, ve, saved;
+    const char                *model;
+    llm_usage_t                usage;
+    llm_json_obj_t             root;
+    llm_openai_fast_t          f;
+    llm_json_splice_t          sp;
+    const llm_json_member_t   *u, *choices;
+    llm_openai_stream_ctx_t   *ctx = s->priv;
+
+    if (llm_json_scan(p, n, &root) != 0
+        || root.escaped
+        || llm_json_has_dups(&root, p)
+        || llm_json_get(&root, p, "error", 5)
+        || llm_json_get(&root, p, "x_groq", 6)
+        || llm_json_case_variant(&root, p, "usage", 5))
+    {
+        return LLM_DECLINED;
+    }
+
+    u = llm_json_get(&root, p, "usage", 5);
+    has_usage = (u && p[u->val] == '{');
+
+    if (has_usage) {
+        memset(&usage, 0, sizeof(llm_usage_t));
+
+        if (llm_openai_fast_usage(p, u, &usage) != LLM_OK) {
+            return LLM_DECLINED;
+        }
+    }
+
+    choices = llm_json_get(&root, p, "choices", 7);
+    pos = 0;
+
+    if (choices == NULL || p[choices->val] != '['
+        || llm_json_array_next(p, choices->val, choices->val_end, &pos, &v,
+                               &ve) != 1)
+    {
+        /* usage only, or nothing: llm_chunk_end() shows usage if asked */
+        if (has_usage) {
+            s->usage = usage;
+            ctx->top_usage = 1;
+        }
+
+        return LLM_OK;
+    }
+
+    llm_json_splice_init(&sp, p, &root);
+    count = root.n;
+
+    /* with include_usage every chunk but the usage chunk has null */
+    if (!s->call->include_usage) {
+        if (u) {
+            count = llm_json_remove(&sp, &root,
+                                    (uint64_t) 1 << (u - root.m));
+        }
+
+    } else if (u) {
+        llm_json_replace(&sp, u->val, u->val_end, "null", 4, 0);
+
+    } else {
+        llm_json_add(&sp, &root, &count, "usage", 5, "null", 4, 0);
+    }
+
+    memset(&f, 0, sizeof(llm_openai_fast_t));
+    f.ntools = s->ntools;
+    first = 1;
+
+    /* pos, v and ve hold the first element already */
+    do {
+        if (p[v] == '{'
+            && llm_openai_fast_choice(p, v, ve, first, &sp, &f, s)
+               != LLM_OK)
+        {
+            return LLM_DECLINED;
+        }
+
+        first = 0;
+
+    } while ((rc = llm_json_array_next(p, choices->val, choices->val_end,
+                                       &pos, &v, &ve))
+             == 1);
+
+    if (rc != 0) {
+        return LLM_DECLINED;
+    }
+
+    /* one id, one created and the client's model name on every chunk */
+    model = s->call->model_name ? s->call->model_name : "";
+
+    llm_json_set(&sp, &root, p, &count, "id", s->call->id, 1);
+    llm_json_set(&sp, &root, p, &count, "created",
+                        llm_json_int(created, s->call->created), 0);
+    llm_json_set(&sp, &root, p, &count, "model", model, 1);
+
+    /* every client sees a role chunk first, whatever the server does */
+    saved = s->out.len;
+    started = s->started;
+
+    if ((!s->started && !f.role && llm_chunk_role(s) != LLM_OK)
+        || llm_buf_append(&s->out, "data: ", 6) != 0
+        || llm_json_splice(&sp, &s->out) != 0
+        || llm_buf_append(&s->out, "\n\n", 2) != 0)
+    {
+        /* out of memory, most likely: the cJSON path will tell */
+        s->out.len = saved;
+
+        if (s->out.data) {
+            s->out.data[saved] = '\0';
+        }
+
+        s->started = started;
+
+        return LLM_DECLINED;
+    }
+
+    s->started = 1;
+
+    if (has_usage) {
+        s->usage = usage;
+        ctx->top_usage = 1;
+    }
+
+    if (f.reason) {
+        s->finished = 1;
+        memset(s->finish_reason, 0, sizeof(s->finish_reason));
+        memcpy(s->finish_reason, f.reason,
+               f.reason_len < sizeof(s->finish_reason) - 1
+               ? f.reason_len : sizeof(s->finish_reason) - 1);
+    }
+
+    if (f.content) {
+        s->content = 1;
+    }
+
+    s->ntools = f.ntools;
+
+    return LLM_OK;
+}
+
+
+/* llm_openai_chunk_choice() on the bytes of one choice object */
+static int
+llm_openai_fast_choice(const char *p, size_t start, size_t end, int first,
+    llm_json_splice_t *sp, llm_openai_fast_t *f, const llm_stream_t *s)
+{
+    int                        finished;
+    size_t                     count;
+    llm_json_obj_t             c;
+    const llm_json_member_t   *fr, *delta;
+
+    if (llm_json_object(p, start, end, &c) != 0
+        || c.escaped || llm_json_has_dups(&c, p)
+        || llm_json_case_variant(&c, p, "logprobs", 8))
+    {
+        return LLM_DECLINED;
+    }
+
+    /* Mistral's finish values are mapped; OpenAI's are relayed */
+    finished = 0;
+    fr = llm_json_get(&c, p, "finish_reason", 13);
+
+    if (fr && p[fr->val] == '"') {
+        finished = 1;
+
+        if (!s->finished && f->reason == NULL) {
+            f->reason = p + fr->val + 1;
+            f->reason_len = fr->val_end - fr->val - 2;
+
+            if (memchr(f->reason, '\\', f->reason_len)) {
+                return LLM_DECLINED;
+            }
+        }
+    }
+
+    if (llm_json_get(&c, p, "logprobs", 8) == NULL) {
+        count = c.n;
+        llm_json_add(sp, &c, &count, "logprobs", 8, "null", 4, 0);
+    }
+
+    delta = llm_json_get(&c, p, "delta", 5);
+
+    if (delta && p[delta->val] == '{') {
+        return llm_openai_fast_delta(p, delta, first, finished, sp, f);
+    }
+
+    return LLM_OK;
+}
+
+
+/* llm_openai_chunk_delta(), and whether the first delta has a role */
+static int
+llm_openai_fast_delta(const char *p, const llm_json_member_t *dm, int first,
+    int finished, llm_json_splice_t *sp, llm_openai_fast_t *f)
+{
+    int                        rc, k;
+    double                     idx;
+    size_t                     pos, v, ve;
+    uint64_t                   drop;
+    llm_json_obj_t             d, t;
+    const llm_json_member_t   *x, *i;
+
+    if (llm_json_object(p, dm->val, dm->val_end, &d) != 0
+        || d.escaped || llm_json_has_dups(&d, p))
+    {
+        return LLM_DECLINED;
+    }
+
+    /* cJSON_HasObjectItem() ignores case */
+    if (first) {
+        f->role = llm_json_get(&d, p, "role", 4) != NULL
+                  || llm_json_case_variant(&d, p, "role", 4);
+    }
+
+    drop = 0;
+    x = llm_json_get(&d, p, "content", 7);
+
+    if (x && p[x->val] == '[') {
+        /* parts to join */
+        return LLM_DECLINED;
+    }
+
+    if (x && p[x->val] == '"') {
+        if (x->val_end - x->val > 2) {
+            f->content = 1;
+
+        } else if (finished) {
+            /* Mistral's finish chunk says "content": "" */
+            drop |= (uint64_t) 1 << (x - d.m);
+        }
+    }
+
+    x = llm_json_get(&d, p, "reasoning_content", 17);
+
+    if (x && p[x->val] == '"' && x->val_end - x->val > 2) {
+        f->content = 1;
+    }
+
+    x = llm_json_get(&d, p, "tool_calls", 10);
+
+    if (x && p[x->val] == '[') {
+        pos = 0;
+        k = 0;
+
+        while ((rc = llm_json_array_next(p, x->val, x->val_end, &pos, &v,
+                                         &ve))
+               == 1)
+        {
+            k++;
+            idx = 0;
+
+            if (p[v] == '{') {
+                if (llm_json_object(p, v, ve, &t) != 0 || t.escaped) {
+                    return LLM_DECLINED;
+                }
+
+                i = llm_json_get(&t, p, "index", 5);
+
+                if (i && (p[i->val] == '-'
+                          || (p[i->val] >= '0' && p[i->val] <= '9')))
+                {
+                    idx = llm_json_number(p + i->val, i->val_end - i->val);
+
+                    if (!(idx >= 0 && idx < 1024)) {
+                        idx = 0;
+                    }
+                }
+            }
+
+            if ((int) idx >= f->ntools) {
+                f->ntools = (int) idx + 1;
+            }
+        }
+
+        if (rc != 0) {
+            return LLM_DECLINED;
+        }
+
+        if (k == 0) {
+            /* Groq sends "tool_calls": [] */
+            drop |= (uint64_t) 1 << (x - d.m);
+
+        } else {
+            f->content = 1;
+        }
+    }
+
+    if (drop) {
+        (void) llm_json_remove(sp, &d, drop);
+    }
+
+    return LLM_OK;
 }

@@ -7,7 +7,10 @@
 
 
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <openssl/rand.h>
 
 #include "llm_adapter.h"
@@ -177,11 +180,86 @@ llm_request_drop_unsupported(cJSON *body, const char *const *names,
 }
 
 
+/*
+ * Ids must be unique, not secret.  RAND_bytes() cost microseconds and a
+ * getpid() per id; a xoshiro256** generator seeded from it once per
+ * process costs nanoseconds.  The state is per process and unlocked:
+ * nginx workers are single-threaded.  A process forked from one that
+ * has drawn ids would repeat its parent's sequence, so the nginx glue
+ * reseeds in each worker's init_process.
+ */
+static uint64_t  llm_rand_state[4];
+static int       llm_rand_seeded;
+
+
+static uint64_t
+llm_rand_rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+
+static uint64_t
+llm_rand_next(void)
+{
+    uint64_t   r, t, *s;
+
+    s = llm_rand_state;
+
+    r = llm_rand_rotl(s[1] * 5, 7) * 9;
+    t = s[1] << 17;
+
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = llm_rand_rotl(s[3], 45);
+
+    return r;
+}
+
+
+void
+llm_rand_reseed(void)
+{
+    size_t           i;
+    uint64_t         z, seed[4];
+    struct timespec  ts;
+
+    if (RAND_bytes((unsigned char *) seed, sizeof(seed)) != 1) {
+        /* never expected; the time, pid and stack still tell us apart */
+        clock_gettime(CLOCK_REALTIME, &ts);
+        seed[0] = (uint64_t) ts.tv_sec;
+        seed[1] = (uint64_t) ts.tv_nsec;
+        seed[2] = (uint64_t) getpid();
+        seed[3] = (uint64_t) (uintptr_t) &ts;
+    }
+
+    /* splitmix64 spreads each seed word; the state must not be all zero */
+    for (i = 0; i < 4; i++) {
+        z = seed[i] + 0x9e3779b97f4a7c15ULL * (i + 1);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        llm_rand_state[i] = z ^ (z >> 31);
+    }
+
+    if ((llm_rand_state[0] | llm_rand_state[1] | llm_rand_state[2]
+         | llm_rand_state[3]) == 0)
+    {
+        llm_rand_state[0] = 1;
+    }
+
+    llm_rand_seeded = 1;
+}
+
+
 void
 llm_mint_id(char *buf, size_t size, const char *prefix)
 {
     size_t          i, plen;
-    unsigned char   rnd[32];
+    uint64_t        r;
+    unsigned char   rnd[24];
     static const char  alnum[] =
         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
@@ -196,11 +274,13 @@ llm_mint_id(char *buf, size_t size, const char *prefix)
 
     memcpy(buf, prefix, plen);
 
-    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-        /* never expected; ids only need to be unique, not secret */
-        for (i = 0; i < sizeof(rnd); i++) {
-            rnd[i] = (unsigned char) (i * 37 + plen);
-        }
+    if (!llm_rand_seeded) {
+        llm_rand_reseed();
+    }
+
+    for (i = 0; i < sizeof(rnd); i += 8) {
+        r = llm_rand_next();
+        memcpy(rnd + i, &r, 8);
     }
 
     for (i = 0; i < 24 && plen + i < size - 1; i++) {

@@ -181,11 +181,11 @@ sk-client-own-secret-10
 sk-client-xkey-secret-10
 
 
-=== TEST 2: system + developer messages join into one system string; max_completion_tokens wins over max_tokens; sampling, stop, user
+=== TEST 2: system + developer messages join into one system string; max_completion_tokens wins over max_tokens; sampling, stop, user; messages[].name not sent
 --- request
 POST /v1/chat/completions
 {"model":"c-ok","max_tokens":20,"max_completion_tokens":50,"temperature":0.3,"top_p":0.9,"stop":"END","user":"u-42","n":1,"logprobs":false,
- "messages":[{"role":"system","content":"one"},{"role":"developer","content":"two"},{"role":"user","content":"hi"}]}
+ "messages":[{"role":"system","content":"one"},{"role":"developer","content":"two"},{"role":"user","content":"hi","name":"alice"}]}
 --- error_code: 200
 --- mock_request_json
 { max_tokens => 50, system => "one\ntwo", temperature => 0.3, top_p => 0.9, stop_sequences => ['END'],
@@ -198,10 +198,31 @@ POST /v1/chat/completions
 === TEST 3: max_tokens alone maps; temperature above Anthropic's 1 is clamped; stop list -> stop_sequences
 --- request
 POST /v1/chat/completions
-{"model":"c-ok","max_tokens":33,"temperature":1.7,"stop":["\n\n","END"],"messages":[{"role":"user","content":"hi"}]}
+{"model":"c-ok","max_tokens":33,"temperature":1.7,"stop":["END","STOP"],"messages":[{"role":"user","content":"hi"}]}
 --- error_code: 200
 --- mock_request_json
-{ max_tokens => 33, temperature => 1, stop_sequences => ["\n\n", 'END'] }
+{ max_tokens => 33, temperature => 1, stop_sequences => ['END', 'STOP'] }
+
+
+=== TEST 3b: whitespace-only stop sequences (the API refuses them: "each stop sequence must contain non-whitespace") are left out, as LiteLLM does
+--- requests
+[ { path => '/v1/chat/completions', json => { model => 'c-ok', stop => ["\n\n", 'END', ' '], messages => [ { role => 'user', content => 'hi' } ] },
+    expect => { error_code => 200, response_json => { choices => [ { message => { content => 'echo: hi' } } ] } } },
+  { path => '/v1/chat/completions', json => { model => 'c-ok', stop => "\n", messages => [ { role => 'user', content => 'hi' } ] },
+    expect => { error_code => 200, response_json => { choices => [ { message => { content => 'echo: hi' } } ] } } } ]
+--- mock_request_json
+[ { stop_sequences => ['END'] }, { stop_sequences => absent() } ]
+
+
+=== TEST 3c: OpenAI-only fields (metadata map, store, stream_options on a non-stream call, service_tier, prediction) are not sent to Anthropic
+--- request
+POST /v1/chat/completions
+{"model":"c-ok","metadata":{"k":"v"},"store":true,"stream_options":{"include_usage":true},"service_tier":"default","modalities":["text"],"messages":[{"role":"user","content":"only mine"}]}
+--- error_code: 200
+--- response_json
+{"choices":[{"message":{"content":"echo: only mine"}}]}
+--- mock_request_json
+{ metadata => absent(), store => absent(), stream_options => absent(), service_tier => absent(), modalities => absent() }
 
 
 === TEST 4: system parts with cache_control stay blocks (where cache_control can go)
@@ -372,6 +393,13 @@ POST /v1/chat/completions
            expect => { error_code => 200, response_json => { choices => [ { finish_reason => $_->[1] } ] } } } }
   [ 'refusal', 'content_filter' ], [ 'pause_turn', 'stop' ], [ 'max_tokens', 'length' ], [ 'stop_sequence', 'stop' ],
   [ 'model_context_window_exceeded', 'length' ], [ 'some_new_reason', 'stop' ] ]
+
+
+=== TEST 14b: finish_reason mapping in streams too (refusal, max_tokens, stop_sequence)
+--- requests
+[ map { +{ path => '/v1/chat/completions', json => { model => "c-stop-$_->[0]", stream => JSON::PP::true, messages => [ { role => 'user', content => 'x' } ] },
+           expect => { error_code => 200, stream_check => { finish_reason => $_->[1], done => 1, content => 'echo: x', code => main::shape('R C+ F D') } } } }
+  [ 'refusal', 'content_filter' ], [ 'max_tokens', 'length' ], [ 'stop_sequence', 'stop' ] ]
 
 
 === TEST 15: stop -> stop_sequences honoured upstream (stop_reason stop_sequence -> stop); a small max_tokens -> length
@@ -770,6 +798,17 @@ POST /v1/chat/completions
   tool_choice => { type => 'tool', name => 'json_tool_call' }, response_format => absent() }
 --- response_json
 { choices => [ { finish_reason => 'stop', message => { content => '{"city":"Paris","query":"json please"}', tool_calls => absent() } } ] }
+
+
+=== TEST 42b: response_format json_schema, streamed: the forced tool's input_json_delta fragments become content
+--- request
+POST /v1/chat/completions
+{"model":"c-tools-split","stream":true,"response_format":{"type":"json_object"},"messages":[{"role":"user","content":"json ça"}]}
+--- error_code: 200
+--- mock_request_json
+{ tools => [ { name => 'json_tool_call', input_schema => { type => 'object' } } ], tool_choice => { type => 'tool', name => 'json_tool_call' } }
+--- stream_check
+{ content => '{"city":"Paris","query":"json ça"}', finish_reason => 'stop', done => 1, code => main::shape('R C+ F D') }
 
 
 === TEST 43: @anthropic-ai/sdk -> the Anthropic mock directly (the mock is faithful)

@@ -4,7 +4,11 @@ PKGS="nginx nginx-dev gcc make libyaml-dev libcjson-dev libssl-dev
       libpcre2-dev zlib1g-dev ca-certificates openssl
       libcmocka-dev clang libclang-rt-14-dev valgrind
       libtest-base-perl libtext-diff-perl libipc-run-perl libwww-perl
-      libjson-pp-perl nodejs npm wrk"
+      libjson-pp-perl wrk"
+
+# a Node.js that is there already (e.g. a newer one) is kept
+command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 
 if [ "$(id -u)" != 0 ]; then
     echo "ngx_llm needs these Debian packages; as root run:"

@@ -32,6 +32,10 @@ package LlmTest;
 #   LLM_TEST_LOG_LEVEL default error_log level (default info)
 #   LLM_TEST_KEEP=1    keep the temp dirs (they are always kept when a block fails)
 #   LLM_TEST_VERBOSE=1 print every request and response
+#   LLM_TEST_VALGRIND=1 run nginx (master and workers) under valgrind
+#                      memcheck; a block fails on an invalid access, a use
+#                      of uninitialised memory or a definite leak
+#                      (t/valgrind.supp holds nginx's own known leaks)
 #
 # Per .t file the harness generates a test CA and a server certificate
 # (SAN DNS:localhost, IP:127.0.0.1) with the openssl CLI, starts
@@ -366,7 +370,15 @@ sub _start_nginx {
         open STDOUT, '>>', "$dir/nginx.stderr";
         open STDERR, '>>', "$dir/nginx.stderr";
         no warnings 'exec';
-        exec $NGINX_BIN, '-p', "$dir/", '-c', "$dir/nginx.conf", '-e', "$dir/error.log";
+        my @nginx = ($NGINX_BIN, '-p', "$dir/", '-c', "$dir/nginx.conf", '-e', "$dir/error.log");
+        if ($ENV{LLM_TEST_VALGRIND}) {
+            my $supp = "$REPO_ROOT/t/valgrind.supp";
+            unshift @nginx, 'valgrind', '--trace-children=yes', '--quiet',
+                "--log-file=$dir/valgrind.%p.log", '--leak-check=full',
+                '--show-leak-kinds=definite', '--errors-for-leak-kinds=definite',
+                '--num-callers=30', "--suppressions=$supp";
+        }
+        exec @nginx;
         print STDERR "exec $NGINX_BIN: $!\n";
         POSIX::_exit(127);
     }
@@ -1387,6 +1399,18 @@ sub _nginx_t {
     return ($rc, $all);
 }
 
+# every valgrind log of the block's processes must be free of errors
+sub _check_valgrind {
+    my ($t) = @_;
+    my @bad;
+    for my $f (glob "$t->{dir}/valgrind.*.log") {
+        my $log = _slurp($f);
+        push @bad, "$f:\n" . substr($log, 0, 4000)
+            if $log =~ /Invalid (read|write|free)|uninitialised|definitely lost|Mismatched free|overlap/;
+    }
+    _ok($t, !@bad, "valgrind finds no error", @bad);
+}
+
 sub _check_error_log {
     my ($t) = @_;
     my $log = _slurp("$t->{dir}/error.log");
@@ -1397,6 +1421,7 @@ sub _check_error_log {
             && !grep { _contains($l, $_) } @allow
     } split /\n/, $log;
     _ok($t, !@bad, "error.log has no alert/emerg/crit/crash lines", @bad[0 .. ($#bad > 9 ? 9 : $#bad)]);
+    _check_valgrind($t) if $ENV{LLM_TEST_VALGRIND};
     for my $l (_lines(_sec($t, 'error_log'))) {
         my $m = _matcher($l);
         _ok($t, _contains($log, $m), "error.log contains " . (ref $m ? $m : "'$m'"), "error.log tail:\n" . _tail("$t->{dir}/error.log", 20));

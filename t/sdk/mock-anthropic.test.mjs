@@ -291,6 +291,8 @@ test('invalid requests get 400 invalid_request_error naming the field (what catc
   await bad({ model: 'mock-ok', max_tokens: 8, tools: [{ type: 'function', function: { name: 'f', parameters: {} } }], messages: user('x') }, /^tools\.0/);
   await bad({ model: 'mock-ok', max_tokens: 8, tools: [WEATHER], tool_choice: 'auto', messages: user('x') }, /^tool_choice/);
   await bad({ model: 'mock-ok', max_tokens: 8, stop_sequences: 'END', messages: user('x') }, /^stop_sequences/);
+  await bad({ model: 'mock-ok', max_tokens: 8, stop_sequences: ['END', '\n\n'], messages: user('x') }, /^stop_sequences: each stop sequence must contain non-whitespace/);
+  await bad({ model: 'mock-ok', max_tokens: 8, messages: [...user('x'), { role: 'assistant', content: 'Sure ' }] }, /trailing whitespace/);
   await bad({ model: 'mock-ok', max_tokens: 8, metadata: { user: 'u' }, messages: user('x') }, /^metadata\.user: Extra inputs/);
 });
 

@@ -25,9 +25,11 @@
 //   from the user, first in its turn, answering a tool_use id of the
 //   assistant turn just before; every tool_use that is not in the last
 //   turn must be answered in the next one); text blocks are non-empty;
+//   a final assistant turn (prefill) may not end with whitespace;
 //   images are base64 (jpeg/png/gif/webp) or url sources; system is a
 //   string or text blocks; temperature/top_p in 0..1; stop_sequences is an
-//   array of strings; metadata carries user_id only; tools are
+//   array of strings, none empty or whitespace-only ("\n" is refused);
+//   metadata carries user_id only; tools are
 //   {name, description?, input_schema:{type:"object"}, cache_control?}
 //   with unique names; tool_choice is {type: auto|any|tool|none} (tool
 //   needs a name among the tools; any/tool need tools; no forced tool
@@ -359,6 +361,13 @@ function checkMessages(msgs, version) {
     } else {
       fail(`${where}.content: Input should be a valid string or a valid list`);
     }
+    if (last && m.role === 'assistant') {
+      const blocks = typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content;
+      const tail = blocks.length ? blocks[blocks.length - 1] : null;
+      if (tail && tail.type === 'text' && tail.text !== '' && /\s$/.test(tail.text)) {
+        fail('messages: final assistant content cannot end with trailing whitespace');
+      }
+    }
     if (i > 0 && msgs[i - 1].role === m.role) {
       fail(`messages: roles must alternate between "user" and "assistant", but found multiple "${m.role}" roles in a row`);
     }
@@ -495,7 +504,11 @@ function validate(b, version) {
   if (b.stream !== undefined && typeof b.stream !== 'boolean') fail('stream: Input should be a valid boolean');
   if (b.stop_sequences !== undefined) {
     if (!Array.isArray(b.stop_sequences)) fail('stop_sequences: Input should be a valid list');
-    b.stop_sequences.forEach((s, i) => needString(s, `stop_sequences.${i}`));
+    b.stop_sequences.forEach((s, i) => {
+      needString(s, `stop_sequences.${i}`);
+      if (s === '') fail('stop_sequences: each stop sequence must be non-empty');
+      if (!/\S/.test(s)) fail('stop_sequences: each stop sequence must contain non-whitespace');
+    });
   }
   if (b.metadata !== undefined) {
     if (!isObj(b.metadata)) fail('metadata: Input should be a valid dictionary or object to extract fields from');

@@ -97,7 +97,9 @@
 // ---- Claude ---------------------------------------------------------------
 // The body must carry "anthropic_version": "vertex-2023-10-16" and no
 // "model" (the model is in the URL); "stream": true goes with
-// :streamRawPredict only.  The Anthropic Messages body is then checked and
+// :streamRawPredict only.  (@anthropic-ai/vertex-sdk >= 1.0 sends its
+// anthropic-version, 2026-10-21, as anthropic_version: accepted too, with
+// that version's rules.)  The Anthropic Messages body is then checked and
 // answered by ./anthropic.js (same scenarios, Anthropic's SSE), except
 // for platform errors that Vertex itself answers in Google's shape:
 // mock-err-401, -403, -404 and -429 (RESOURCE_EXHAUSTED).
@@ -132,6 +134,7 @@ const USER_CRED = {
   refresh_token: 'mock-refresh-token',
 };
 const SKEW = 300;
+const CLAUDE_VERSIONS = { 'vertex-2023-10-16': '2023-06-01', '2026-10-21': '2026-10-21' };
 
 // ---- the service accounts the token endpoint knows ------------------------
 
@@ -877,8 +880,14 @@ function geminiStream(ctx, v) {
     events.slice(0, 2).forEach((x) => send(x));
     if (s === 'stream-cut') return w.cut();
     if (s === 'stream-error') {
-      // Google's mid-stream error: a bare JSON object, not an SSE event
-      w.write(JSON.stringify({ error: { code: 500, message: 'Internal error encountered.', status: 'INTERNAL' } }, null, 2) + '\n');
+      // Google's mid-stream error: a bare JSON object, not an SSE event,
+      // written on its own a moment later (@google/genai only recognizes
+      // it when it arrives in a read of its own)
+      setTimeout(() => {
+        w.write(JSON.stringify({ error: { code: 500, message: 'Internal error encountered.', status: 'INTERNAL' } }, null, 2) + '\n');
+        w.end();
+      }, 25);
+      return undefined;
     }
     return w.end();
   }
@@ -960,29 +969,35 @@ function claude(ctx) {
   if (!authorize(ctx, false)) return;
   const b = ctx.json;
   const stream = ctx.params.method === 'streamRawPredict';
-  ctx.scenario = scenario(ctx, ctx.params.model);
-  const platform = { 'err-401': 1, 'err-403': 1, 'err-404': 1, 'err-429': 1 };
-  if (ctx.scenario === null) return sendGoogle(ctx, 404, 'NOT_FOUND', notFoundMessage(ctx));
-  if (platform[ctx.scenario]) {
-    const e = ERRORS[ctx.scenario];
+  if (!anthropic) return sendGoogle(ctx, 500, 'INTERNAL', 'mock: ./anthropic.js is not available');
+  const model = ctx.params.model.replace(/@.*$/, '').replace(/^claude-(?=mock-)/, '');
+  // Vertex itself answers for the platform (auth, quota, routing) ...
+  const platform = scenario(Object.assign({}, ctx), model);
+  if (['err-401', 'err-403', 'err-404', 'err-429'].includes(platform)) {
+    const e = ERRORS[platform];
     return sendGoogle(ctx, e[0], e[1], e[2](ctx));
   }
+  // ... and for model ids that name no Anthropic scenario
+  if (anthropic.scenario(Object.assign({}, ctx), model) === null) return sendGoogle(ctx, 404, 'NOT_FOUND', notFoundMessage(ctx));
   const bad = (msg) => L.sendJson(ctx, 400, { type: 'error', error: { type: 'invalid_request_error', message: msg } }, googleHeaders(ctx));
   if (ctx.jsonError || !isObj(b)) return bad(`There was an issue with your request body: ${ctx.jsonError || 'not an object'}`);
-  if (b.anthropic_version !== 'vertex-2023-10-16') {
-    return bad(b.anthropic_version === undefined ? 'anthropic_version: Field required' : `anthropic_version: invalid version '${b.anthropic_version}'; use vertex-2023-10-16`);
+  // vertex-2023-10-16 has the 2023-06-01 semantics; @anthropic-ai/vertex-sdk
+  // >= 1.0 copies its anthropic-version header (2026-10-21) into the body
+  const version = CLAUDE_VERSIONS[b.anthropic_version];
+  if (!version) {
+    return bad(b.anthropic_version === undefined ? 'anthropic_version: Field required'
+      : `anthropic_version: invalid version '${b.anthropic_version}'; supported versions are ${Object.keys(CLAUDE_VERSIONS).join(', ')}`);
   }
   if (b.model !== undefined) return bad('model: Extra inputs are not permitted');
   if (stream !== (b.stream === true)) {
     return bad(stream ? 'streamRawPredict requires "stream": true' : '"stream": true requires streamRawPredict');
   }
-  if (!anthropic) return sendGoogle(ctx, 500, 'INTERNAL', 'mock: ./anthropic.js is not available');
 
   // the Messages API behind it: the direct API's body and headers
   const json = Object.assign({}, b);
   delete json.anthropic_version;
-  json.model = ctx.params.model.replace(/@.*$/, '').replace(/^claude-(?=mock-)/, '');
-  const headers = Object.assign({}, ctx.req.headers, { 'x-api-key': 'vertex-platform', 'anthropic-version': '2023-06-01' });
+  json.model = model;
+  const headers = Object.assign({}, ctx.req.headers, { 'x-api-key': 'vertex-platform', 'anthropic-version': version });
   delete headers.authorization;
   const req = Object.create(ctx.req, { headers: { value: headers } });
   anthropic.routes[0].handler(Object.assign({}, ctx, { json, req }));

@@ -1,0 +1,1154 @@
+/*
+ * Copyright (C) ngx_llm authors
+ *
+ * The hot-path JSON scanner and splicer (llm_json.h).
+ *
+ * What the scanner refuses although RFC 8259 allows it, and why: cJSON
+ * (1.7.15) turns "\u0000" into the end of the string, reads at most 63
+ * characters of a number, prints an overflowing number as null, and
+ * nests at most 1000 deep.  A document the scanner accepts therefore
+ * means the same to cJSON, and a splice of it equals, as JSON, what a
+ * cJSON parse, edit and print would give.  It also refuses what cJSON
+ * tolerates beyond the RFC (control bytes in strings, any byte up to
+ * 0x20 as whitespace, a UTF-8 BOM, "01", "1.", "+1"), whose verbatim
+ * copy would not be valid JSON.
+ */
+
+
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "llm_json.h"
+
+
+#define llm_json_ws(c)     ((c) == ' ' || (c) == '\t' || (c) == '\n'      \
+                            || (c) == '\r')
+#define llm_json_digit(c)  ((c) >= '0' && (c) <= '9')
+
+
+/* string bytes: 1 '"', 2 '\\', 4 a control byte, 0 anything else */
+static const unsigned char  llm_json_str[256] = {
+    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0
+    /* the rest is 0 */
+};
+
+/* bytes that matter when skipping a container: " { } [ ] */
+static const unsigned char  llm_json_struct[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0
+};
+
+
+static int llm_json_string(const char *p, size_t len, size_t *pos,
+    unsigned *esc);
+static int llm_json_hex4(const char *p, size_t len, size_t i, unsigned *u);
+static int llm_json_num(const char *p, size_t len, size_t *pos);
+static int llm_json_skip_string(const char *p, size_t end, size_t *pos,
+    unsigned *esc);
+static int llm_json_skip(const char *p, size_t end, size_t *pos);
+static int llm_json_copy(llm_json_splice_t *sp, llm_buf_t *out, size_t from,
+    size_t to);
+static void llm_json_edit(llm_json_splice_t *sp, size_t off, size_t end,
+    const char *key, size_t key_len, const char *val, size_t len, int str,
+    int comma);
+
+
+int
+llm_json_scan(const char *p, size_t len, llm_json_obj_t *o)
+{
+    size_t              i, k, kend, depth;
+    unsigned            space, esc;
+    unsigned char       c;
+    llm_json_member_t  *m;
+    unsigned char       stack[LLM_JSON_MAX_DEPTH];
+
+    /* offsets are kept in 32 bits */
+    if (len >= UINT32_MAX) {
+        return -1;
+    }
+
+    i = 0;
+    depth = 0;
+    space = 0;
+
+    while (i < len && llm_json_ws(p[i])) {
+        i++;
+    }
+
+    if (o) {
+        if (i >= len || p[i] != '{') {
+            return -1;
+        }
+
+        o->start = (uint32_t) i;
+        o->n = 0;
+        o->escaped = 0;
+    }
+
+value:
+
+    while (i < len && llm_json_ws(p[i])) {
+        i++;
+        space = 1;
+    }
+
+    if (i >= len) {
+        return -1;
+    }
+
+    c = (unsigned char) p[i];
+
+    switch (c) {
+
+    case '{':
+    case '[':
+        if (depth == LLM_JSON_MAX_DEPTH) {
+            return -1;
+        }
+
+        stack[depth++] = c;
+        i++;
+
+        while (i < len && llm_json_ws(p[i])) {
+            i++;
+            space = 1;
+        }
+
+        if (i < len && p[i] == (c == '{' ? '}' : ']')) {
+            i++;
+            depth--;
+            goto next;
+        }
+
+        if (c == '[') {
+            goto value;
+        }
+
+        goto member;
+
+    case '"':
+        if (llm_json_string(p, len, &i, NULL) != 0) {
+            return -1;
+        }
+
+        goto next;
+
+    case 't':
+        if (len - i < 4 || memcmp(p + i, "true", 4) != 0) {
+            return -1;
+        }
+
+        i += 4;
+        goto next;
+
+    case 'f':
+        if (len - i < 5 || memcmp(p + i, "false", 5) != 0) {
+            return -1;
+        }
+
+        i += 5;
+        goto next;
+
+    case 'n':
+        if (len - i < 4 || memcmp(p + i, "null", 4) != 0) {
+            return -1;
+        }
+
+        i += 4;
+        goto next;
+
+    default:
+        if (llm_json_num(p, len, &i) != 0) {
+            return -1;
+        }
+
+        goto next;
+    }
+
+member:
+
+    /* at a key: after '{' or ',', whitespace skipped */
+    if (i >= len || p[i] != '"') {
+        return -1;
+    }
+
+    k = i;
+    esc = 0;
+
+    if (llm_json_string(p, len, &i, &esc) != 0) {
+        return -1;
+    }
+
+    kend = i;
+
+    while (i < len && llm_json_ws(p[i])) {
+        i++;
+        space = 1;
+    }
+
+    if (i >= len || p[i] != ':') {
+        return -1;
+    }
+
+    if (depth == 1 && o) {
+        if (o->n == LLM_JSON_MAX_MEMBERS) {
+            return -1;
+        }
+
+        m = &o->m[o->n++];
+        m->key = (uint32_t) k;
+        m->key_len = (uint32_t) (kend - k - 2);
+        o->escaped |= esc;
+    }
+
+    i++;
+
+    while (i < len && llm_json_ws(p[i])) {
+        i++;
+        space = 1;
+    }
+
+    if (depth == 1 && o) {
+        o->m[o->n - 1].val = (uint32_t) i;
+    }
+
+    goto value;
+
+next:
+
+    /* a value ends at i */
+    if (depth == 0) {
+        if (o) {
+            o->end = (uint32_t) i;
+            o->space = space;
+        }
+
+        return 0;
+    }
+
+    if (depth == 1 && o) {
+        o->m[o->n - 1].val_end = (uint32_t) i;
+    }
+
+    while (i < len && llm_json_ws(p[i])) {
+        i++;
+        space = 1;
+    }
+
+    if (i >= len) {
+        return -1;
+    }
+
+    c = (unsigned char) p[i];
+
+    if (stack[depth - 1] == '{') {
+        if (c == ',') {
+            i++;
+
+            while (i < len && llm_json_ws(p[i])) {
+                i++;
+                space = 1;
+            }
+
+            goto member;
+        }
+
+        if (c == '}') {
+            i++;
+            depth--;
+            goto next;
+        }
+
+        return -1;
+    }
+
+    if (c == ',') {
+        i++;
+        goto value;
+    }
+
+    if (c == ']') {
+        i++;
+        depth--;
+        goto next;
+    }
+
+    return -1;
+}
+
+
+/* p[*pos] is '"'; *pos ends past the closing quote */
+static int
+llm_json_string(const char *p, size_t len, size_t *pos, unsigned *esc)
+{
+    size_t          i;
+    unsigned        u, u2;
+    unsigned char   c;
+
+    i = *pos + 1;
+
+    for ( ;; ) {
+        while (i < len && llm_json_str[(unsigned char) p[i]] == 0) {
+            i++;
+        }
+
+        if (i >= len) {
+            return -1;
+        }
+
+        c = (unsigned char) p[i];
+
+        if (c == '"') {
+            *pos = i + 1;
+            return 0;
+        }
+
+        if (c != '\\' || i + 1 >= len) {
+            /* a control byte, or the text ends */
+            return -1;
+        }
+
+        if (esc) {
+            *esc = 1;
+        }
+
+        switch (p[i + 1]) {
+
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't':
+            i += 2;
+            continue;
+
+        case 'u':
+            break;
+
+        default:
+            return -1;
+        }
+
+        /* cJSON ends the string at a NUL and refuses lone surrogates */
+        if (llm_json_hex4(p, len, i + 2, &u) != 0 || u == 0
+            || (u >= 0xdc00 && u <= 0xdfff))
+        {
+            return -1;
+        }
+
+        if (u < 0xd800 || u > 0xdbff) {
+            i += 6;
+            continue;
+        }
+
+        if (i + 7 >= len || p[i + 6] != '\\' || p[i + 7] != 'u'
+            || llm_json_hex4(p, len, i + 8, &u2) != 0
+            || u2 < 0xdc00 || u2 > 0xdfff)
+        {
+            return -1;
+        }
+
+        i += 12;
+    }
+}
+
+
+static int
+llm_json_hex4(const char *p, size_t len, size_t i, unsigned *u)
+{
+    size_t          k;
+    unsigned        v;
+    unsigned char   c;
+
+    if (i + 4 > len) {
+        return -1;
+    }
+
+    v = 0;
+
+    for (k = i; k < i + 4; k++) {
+        c = (unsigned char) p[k];
+
+        if (c >= '0' && c <= '9') {
+            v = v * 16 + (c - '0');
+
+        } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') {
+            v = v * 16 + ((c | 0x20) - 'a' + 10);
+
+        } else {
+            return -1;
+        }
+    }
+
+    *u = v;
+
+    return 0;
+}
+
+
+static int
+llm_json_num(const char *p, size_t len, size_t *pos)
+{
+    int     neg;
+    size_t  i, start, ints, e;
+
+    i = *pos;
+    start = i;
+
+    if (p[i] == '-') {
+        i++;
+    }
+
+    if (i >= len) {
+        return -1;
+    }
+
+    ints = i;
+
+    if (p[i] == '0') {
+        i++;
+
+    } else if (p[i] >= '1' && p[i] <= '9') {
+        while (i < len && llm_json_digit(p[i])) {
+            i++;
+        }
+
+    } else {
+        return -1;
+    }
+
+    ints = i - ints;
+
+    if (i < len && p[i] == '.') {
+        i++;
+
+        if (i >= len || !llm_json_digit(p[i])) {
+            return -1;
+        }
+
+        while (i < len && llm_json_digit(p[i])) {
+            i++;
+        }
+    }
+
+    if (i < len && (p[i] == 'e' || p[i] == 'E')) {
+        i++;
+        neg = 0;
+
+        if (i < len && (p[i] == '+' || p[i] == '-')) {
+            neg = (p[i] == '-');
+            i++;
+        }
+
+        if (i >= len || !llm_json_digit(p[i])) {
+            return -1;
+        }
+
+        e = 0;
+
+        while (i < len && llm_json_digit(p[i])) {
+            if (e < 100000) {
+                e = e * 10 + (p[i] - '0');
+            }
+
+            i++;
+        }
+
+        /*
+         * far from an overflow, which cJSON would print as null; an
+         * underflow reads the same everywhere
+         */
+        if (!neg && e + ints > 300) {
+            return -1;
+        }
+    }
+
+    /* cJSON reads at most 63 characters of a number */
+    if (i - start > 60) {
+        return -1;
+    }
+
+    *pos = i;
+
+    return 0;
+}
+
+
+int
+llm_json_object(const char *p, size_t start, size_t end, llm_json_obj_t *o)
+{
+    size_t              i, k;
+    unsigned            esc;
+    llm_json_member_t  *m;
+
+    o->start = (uint32_t) start;
+    o->end = (uint32_t) end;
+    o->n = 0;
+    o->escaped = 0;
+    o->space = 0;
+
+    if (end >= UINT32_MAX || end < start + 2 || p[start] != '{'
+        || p[end - 1] != '}')
+    {
+        return -1;
+    }
+
+    i = start + 1;
+
+    while (i < end && llm_json_ws(p[i])) {
+        i++;
+    }
+
+    if (i == end - 1) {
+        return 0;
+    }
+
+    for ( ;; ) {
+        if (i >= end || p[i] != '"') {
+            return -1;
+        }
+
+        k = i;
+        esc = 0;
+
+        if (llm_json_skip_string(p, end, &i, &esc) != 0) {
+            return -1;
+        }
+
+        if (o->n == LLM_JSON_MAX_MEMBERS) {
+            return -1;
+        }
+
+        m = &o->m[o->n++];
+        m->key = (uint32_t) k;
+        m->key_len = (uint32_t) (i - k - 2);
+        o->escaped |= esc;
+
+        while (i < end && llm_json_ws(p[i])) {
+            i++;
+        }
+
+        if (i >= end || p[i] != ':') {
+            return -1;
+        }
+
+        i++;
+
+        while (i < end && llm_json_ws(p[i])) {
+            i++;
+        }
+
+        m->val = (uint32_t) i;
+
+        if (llm_json_skip(p, end, &i) != 0) {
+            return -1;
+        }
+
+        m->val_end = (uint32_t) i;
+
+        while (i < end && llm_json_ws(p[i])) {
+            i++;
+        }
+
+        if (i >= end) {
+            return -1;
+        }
+
+        if (p[i] == ',') {
+            i++;
+
+            while (i < end && llm_json_ws(p[i])) {
+                i++;
+            }
+
+            continue;
+        }
+
+        return (p[i] == '}' && i == end - 1) ? 0 : -1;
+    }
+}
+
+
+int
+llm_json_array_next(const char *p, size_t start, size_t end, size_t *pos,
+    size_t *val, size_t *val_end)
+{
+    size_t  i;
+
+    if (end < start + 2 || p[start] != '[' || p[end - 1] != ']') {
+        return -1;
+    }
+
+    i = *pos;
+
+    if (i >= end) {
+        return 0;
+    }
+
+    if (i == 0) {
+        i = start + 1;
+
+        while (i < end && llm_json_ws(p[i])) {
+            i++;
+        }
+
+        if (i == end - 1) {
+            *pos = end;
+            return 0;
+        }
+
+    } else {
+        /* past the last element: ',' or the closing ']' */
+        while (i < end && llm_json_ws(p[i])) {
+            i++;
+        }
+
+        if (i == end - 1) {
+            *pos = end;
+            return 0;
+        }
+
+        if (i >= end || p[i] != ',') {
+            return -1;
+        }
+
+        i++;
+
+        while (i < end && llm_json_ws(p[i])) {
+            i++;
+        }
+    }
+
+    *val = i;
+
+    /* the closing ']' is no element's */
+    if (llm_json_skip(p, end - 1, &i) != 0) {
+        return -1;
+    }
+
+    *val_end = i;
+    *pos = i;
+
+    return 1;
+}
+
+
+/* a string of an accepted document: no validation, only the bounds */
+static int
+llm_json_skip_string(const char *p, size_t end, size_t *pos, unsigned *esc)
+{
+    size_t  i;
+
+    i = *pos + 1;
+
+    for ( ;; ) {
+        while (i < end && (llm_json_str[(unsigned char) p[i]] & 3) == 0) {
+            i++;
+        }
+
+        if (i >= end) {
+            return -1;
+        }
+
+        if (p[i] == '"') {
+            *pos = i + 1;
+            return 0;
+        }
+
+        /* a backslash: the next byte is escaped */
+        if (esc) {
+            *esc = 1;
+        }
+
+        i += 2;
+    }
+}
+
+
+static int
+llm_json_skip(const char *p, size_t end, size_t *pos)
+{
+    size_t          i, depth;
+    unsigned char   c;
+
+    i = *pos;
+
+    if (i >= end) {
+        return -1;
+    }
+
+    c = (unsigned char) p[i];
+
+    if (c == '"') {
+        return llm_json_skip_string(p, end, pos, NULL);
+    }
+
+    if (c == '{' || c == '[') {
+        depth = 0;
+
+        while (i < end) {
+            c = (unsigned char) p[i];
+
+            if (c == '"') {
+                if (llm_json_skip_string(p, end, &i, NULL) != 0) {
+                    return -1;
+                }
+
+                continue;
+            }
+
+            if (c == '{' || c == '[') {
+                depth++;
+
+            } else if (c == '}' || c == ']') {
+                if (--depth == 0) {
+                    *pos = i + 1;
+                    return 0;
+                }
+            }
+
+            i++;
+
+            while (i < end && !llm_json_struct[(unsigned char) p[i]]) {
+                i++;
+            }
+        }
+
+        return -1;
+    }
+
+    /* a number or a literal */
+    while (i < end && p[i] != ',' && p[i] != '}' && p[i] != ']'
+           && !llm_json_ws(p[i]))
+    {
+        i++;
+    }
+
+    if (i == *pos) {
+        return -1;
+    }
+
+    *pos = i;
+
+    return 0;
+}
+
+
+const llm_json_member_t *
+llm_json_get(const llm_json_obj_t *o, const char *p, const char *key,
+    size_t len)
+{
+    uint32_t                  i;
+    const llm_json_member_t  *m;
+
+    for (i = 0; i < o->n; i++) {
+        m = &o->m[i];
+
+        if (m->key_len == len && memcmp(p + m->key + 1, key, len) == 0) {
+            return m;
+        }
+    }
+
+    return NULL;
+}
+
+
+int
+llm_json_has_dups(const llm_json_obj_t *o, const char *p)
+{
+    uint32_t                  i, j;
+    const llm_json_member_t  *a, *b;
+
+    for (i = 1; i < o->n; i++) {
+        a = &o->m[i];
+
+        for (j = 0; j < i; j++) {
+            b = &o->m[j];
+
+            if (a->key_len == b->key_len
+                && memcmp(p + a->key + 1, p + b->key + 1, a->key_len) == 0)
+            {
+                return 1;
+            }
+        }
+    }
+
+    return 0;
+}
+
+
+int
+llm_json_case_variant(const llm_json_obj_t *o, const char *p,
+    const char *key, size_t len)
+{
+    size_t                    k;
+    uint32_t                  i;
+    unsigned char             a, b;
+    const llm_json_member_t  *m;
+
+    for (i = 0; i < o->n; i++) {
+        m = &o->m[i];
+
+        if (m->key_len != len || memcmp(p + m->key + 1, key, len) == 0) {
+            continue;
+        }
+
+        for (k = 0; k < len; k++) {
+            a = (unsigned char) p[m->key + 1 + k];
+            b = (unsigned char) key[k];
+
+            if (a >= 'A' && a <= 'Z') {
+                a |= 0x20;
+            }
+
+            if (b >= 'A' && b <= 'Z') {
+                b |= 0x20;
+            }
+
+            if (a != b) {
+                break;
+            }
+        }
+
+        if (k == len) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+int
+llm_json_append_min(llm_buf_t *b, const char *p, size_t n)
+{
+    char           *out;
+    size_t          i, s;
+    unsigned char   c;
+
+    if (llm_buf_reserve(b, n + 1) != 0) {
+        return -1;
+    }
+
+    out = b->data + b->len;
+    i = 0;
+
+    while (i < n) {
+        c = (unsigned char) p[i];
+
+        if (llm_json_ws(c)) {
+            i++;
+            continue;
+        }
+
+        if (c != '"') {
+            *out++ = (char) c;
+            i++;
+            continue;
+        }
+
+        /* a string, as it is */
+        s = i++;
+
+        for ( ;; ) {
+            while (i < n && (llm_json_str[(unsigned char) p[i]] & 3) == 0) {
+                i++;
+            }
+
+            if (i >= n) {
+                break;
+            }
+
+            if (p[i] == '"') {
+                i++;
+                break;
+            }
+
+            i += 2;
+        }
+
+        if (i > n) {
+            i = n;
+        }
+
+        memcpy(out, p + s, i - s);
+        out += i - s;
+    }
+
+    b->len = out - b->data;
+    b->data[b->len] = '\0';
+
+    return 0;
+}
+
+
+void
+llm_json_splice_init(llm_json_splice_t *sp, const char *src,
+    const llm_json_obj_t *root)
+{
+    sp->src = src;
+    sp->start = root->start;
+    sp->end = root->end;
+    sp->space = root->space;
+    sp->full = 0;
+    sp->n = 0;
+}
+
+
+static void
+llm_json_edit(llm_json_splice_t *sp, size_t off, size_t end,
+    const char *key, size_t key_len, const char *val, size_t len, int str,
+    int comma)
+{
+    llm_json_edit_t  *e;
+
+    if (sp->n == LLM_JSON_MAX_EDITS) {
+        sp->full = 1;
+        return;
+    }
+
+    e = &sp->e[sp->n];
+
+    e->off = (uint32_t) off;
+    e->end = (uint32_t) end;
+    e->seq = sp->n;
+    e->comma = comma ? 1 : 0;
+    e->str = str ? 1 : 0;
+    e->key = key;
+    e->key_len = key_len;
+    e->val = val;
+    e->val_len = len;
+
+    sp->n++;
+}
+
+
+void
+llm_json_replace(llm_json_splice_t *sp, size_t off, size_t end,
+    const char *val, size_t len, int str)
+{
+    llm_json_edit(sp, off, end, NULL, 0, val, len, str, 0);
+}
+
+
+void
+llm_json_add(llm_json_splice_t *sp, const llm_json_obj_t *o, size_t *count,
+    const char *key, size_t key_len, const char *val, size_t len, int str)
+{
+    /* before the closing '}' */
+    llm_json_edit(sp, o->end - 1, o->end - 1, key, key_len, val, len, str,
+                  *count > 0);
+    (*count)++;
+}
+
+
+size_t
+llm_json_remove(llm_json_splice_t *sp, const llm_json_obj_t *o,
+    uint64_t mask)
+{
+    size_t                    kept;
+    uint32_t                  i;
+    const llm_json_member_t  *m;
+
+    kept = 0;
+
+    for (i = 0; i < o->n; i++) {
+        m = &o->m[i];
+
+        if (i >= 64 || !(mask & ((uint64_t) 1 << i))) {
+            kept++;
+            continue;
+        }
+
+        /*
+         * with a member kept before it, the comma before goes too;
+         * else the comma after, if any: the spans never overlap
+         */
+        if (kept) {
+            llm_json_edit(sp, m[-1].val_end, m->val_end, NULL, 0, NULL, 0,
+                          0, 0);
+
+        } else if (i + 1 < o->n) {
+            llm_json_edit(sp, m->key, m[1].key, NULL, 0, NULL, 0, 0, 0);
+
+        } else {
+            llm_json_edit(sp, m->key, m->val_end, NULL, 0, NULL, 0, 0, 0);
+        }
+    }
+
+    return kept;
+}
+
+
+void
+llm_json_set(llm_json_splice_t *sp, const llm_json_obj_t *o, const char *p,
+    size_t *count, const char *key, const char *val, int str)
+{
+    size_t                     klen;
+    const llm_json_member_t   *m;
+
+    klen = strlen(key);
+    m = llm_json_get(o, p, key, klen);
+
+    if (m) {
+        llm_json_replace(sp, m->val, m->val_end, val, strlen(val), str);
+
+    } else {
+        llm_json_add(sp, o, count, key, klen, val, strlen(val), str);
+    }
+}
+
+
+int
+llm_json_splice(llm_json_splice_t *sp, llm_buf_t *out)
+{
+    size_t            pos, i, j, need;
+    llm_json_edit_t  *e, t;
+
+    if (sp->full) {
+        return -1;
+    }
+
+    /* few edits, mostly in order already: an insertion sort, stable */
+    need = sp->end - sp->start + 1;
+
+    for (i = 1; i < sp->n; i++) {
+        t = sp->e[i];
+
+        for (j = i; j > 0 && sp->e[j - 1].off > t.off; j--) {
+            sp->e[j] = sp->e[j - 1];
+        }
+
+        sp->e[j] = t;
+    }
+
+    for (i = 0; i < sp->n; i++) {
+        need += sp->e[i].key_len + sp->e[i].val_len + 4;
+    }
+
+    if (llm_buf_reserve(out, need) != 0) {
+        return -1;
+    }
+
+    pos = sp->start;
+
+    for (i = 0; i < sp->n; i++) {
+        e = &sp->e[i];
+
+        if (e->off < pos || e->end < e->off || e->end > sp->end) {
+            return -1;
+        }
+
+        if (llm_json_copy(sp, out, pos, e->off) != 0
+            || (e->comma && llm_buf_append(out, ",", 1) != 0)
+            || (e->key
+                && (llm_buf_append_json_str(out, e->key, e->key_len) != 0
+                    || llm_buf_append(out, ":", 1) != 0))
+            || (e->val
+                && (e->str
+                    ? llm_buf_append_json_str(out, e->val, e->val_len)
+                    : llm_buf_append(out, e->val, e->val_len)) != 0))
+        {
+            return -1;
+        }
+
+        pos = e->end;
+    }
+
+    return llm_json_copy(sp, out, pos, sp->end);
+}
+
+
+static int
+llm_json_copy(llm_json_splice_t *sp, llm_buf_t *out, size_t from, size_t to)
+{
+    if (from >= to) {
+        return 0;
+    }
+
+    if (sp->space) {
+        return llm_json_append_min(out, sp->src + from, to - from);
+    }
+
+    return llm_buf_append(out, sp->src + from, to - from);
+}
+
+
+double
+llm_json_number(const char *p, size_t len)
+{
+    char     buf[64], *end;
+    size_t   i;
+    double   v;
+    char     point;
+
+    /* the common case, exact: a small non-negative integer */
+    if (len > 0 && len <= 15) {
+        v = 0;
+
+        for (i = 0; i < len && llm_json_digit(p[i]); i++) {
+            v = v * 10 + (p[i] - '0');
+        }
+
+        if (i == len) {
+            return v;
+        }
+    }
+
+    if (len == 0 || len >= sizeof(buf)
+        || !(p[0] == '-' || llm_json_digit(p[0])))
+    {
+        return 0;
+    }
+
+    /* as cJSON does: strtod with the locale's decimal point */
+    point = localeconv()->decimal_point[0];
+
+    for (i = 0; i < len; i++) {
+        buf[i] = (p[i] == '.') ? point : p[i];
+    }
+
+    buf[len] = '\0';
+
+    v = strtod(buf, &end);
+
+    return end == buf ? 0 : v;
+}
+
+
+const char *
+llm_json_int(char *buf, long long n)
+{
+    char                *q;
+    unsigned long long   u;
+
+    q = buf + 23;
+    *q = '\0';
+    u = n < 0 ? 0 - (unsigned long long) n : (unsigned long long) n;
+
+    do {
+        *--q = (char) ('0' + u % 10);
+        u /= 10;
+    } while (u);
+
+    if (n < 0) {
+        *--q = '-';
+    }
+
+    return q;
+}
