@@ -57,7 +57,7 @@ POST /v1/chat/completions
   usage => { prompt_tokens => 12, completion_tokens => 4, total_tokens => 16 } }
 --- mock_request
 { path => '/model/anthropic.mock-ok-v1%3A0/converse', route => 'converse',
-  sigv4 => { ok => 1, access_key => 'AKIDMOCKBEDROCK', region => 'us-west-2', service => 'bedrock',
+  sigv4 => { ok => JSON::PP::true, access_key => 'AKIDMOCKBEDROCK', region => 'us-west-2', service => 'bedrock',
              signed_headers => 'content-type;host;x-amz-date',
              canonical_request => qr{^POST\n/model/anthropic\.mock-ok-v1%253A0/converse\n\n} } }
 --- mock_request_json
@@ -96,7 +96,7 @@ mock/Secret+Key
 --- openai_error
 { type => 'authentication_error', code => 'invalid_api_key', message => qr/signature we calculated does not match/ }
 --- mock_request
-{ sigv4 => { ok => 0, access_key => 'AKIDMOCKBEDROCK' } }
+{ sigv4 => { ok => JSON::PP::false, access_key => 'AKIDMOCKBEDROCK' } }
 
 
 === TEST 3: credentials from os.environ/, with a session token (signed, sent as X-Amz-Security-Token)
@@ -121,7 +121,7 @@ POST /v1/chat/completions
 --- response_json
 {"choices":[{"message":{"content":"echo: temp creds"}}]}
 --- mock_request
-{ sigv4 => { ok => 1, access_key => 'ASIAMOCKSESSION', region => 'ap-southeast-2',
+{ sigv4 => { ok => JSON::PP::true, access_key => 'ASIAMOCKSESSION', region => 'ap-southeast-2',
              signed_headers => 'content-type;host;x-amz-date;x-amz-security-token' } }
 --- mock_request_headers
 X-Amz-Security-Token: mock//session+token=EXAMPLE
@@ -151,13 +151,13 @@ mock//session+token
    expect => { error_code => 200, response_json => { choices => [ { message => { content => 'echo: arn' } } ] },
                mock_request => { path => '/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Ainference-profile%2Fus.anthropic.mock-ok-v1%3A0/converse',
                                  model_id => 'arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.mock-ok-v1:0',
-                                 sigv4 => { ok => 1 } } } },
+                                 sigv4 => { ok => JSON::PP::true } } } },
  { path => '/v1/chat/completions', json => { model => 'br-converse', messages => [ { role => 'user', content => 'conv' } ] } }]
 --- error_code: 200
 --- response_json
 {"choices":[{"message":{"content":"echo: conv"}}]}
 --- mock_request
-{ path => '/model/eu.mock-ok-v1%3A0/converse', sigv4 => { ok => 1, region => 'eu-west-1' } }
+{ path => '/model/eu.mock-ok-v1%3A0/converse', sigv4 => { ok => JSON::PP::true, region => 'eu-west-1' } }
 
 
 === TEST 5: a Bedrock API key (api_key) is sent as a Bearer token, unsigned
@@ -183,7 +183,7 @@ mock//session+token
 Authorization: Bearer bedrock-api-key-t21secret
 !X-Amz-Date
 --- mock_request
-{ sigv4 => { ok => 1, bearer => 'bedrock-api-key-t21secret' } }
+{ sigv4 => { ok => JSON::PP::true, bearer => 'bedrock-api-key-t21secret' } }
 --- no_error_log
 bedrock-api-key-t21secret
 
@@ -241,7 +241,7 @@ POST /v1/chat/completions
                "toolChoice":{"any":{}}},
  "requestMetadata":{"user":"u-21"}}
 --- mock_request
-{ json => { model => absent(), stream => absent() }, sigv4 => { ok => 1 } }
+{ json => { model => absent(), stream => absent() }, sigv4 => { ok => JSON::PP::true } }
 
 
 === TEST 8: stop reasons and cache-token usage
@@ -271,7 +271,7 @@ Content-Type: ^text/event-stream
   usage => { prompt_tokens => 12, completion_tokens => 7, total_tokens => 19 },
   first_chunk => { choices => [ { delta => { role => 'assistant' } } ] } }
 --- mock_request
-{ path => '/model/anthropic.mock-ok-split-v1%3A0/converse-stream', route => 'converse-stream', sigv4 => { ok => 1 } }
+{ path => '/model/anthropic.mock-ok-split-v1%3A0/converse-stream', route => 'converse-stream', sigv4 => { ok => JSON::PP::true } }
 --- mock_request_headers
 Accept: application/vnd.amazon.eventstream
 
@@ -340,10 +340,10 @@ POST /v1/chat/completions
   content_like => qr/^echo: / }
 
 
-=== TEST 15: modelStreamErrorException and internalServerException frames -> server_error events
+=== TEST 15: modelStreamErrorException mid-stream -> a server_error event; an exception as the first frame -> a JSON 502
 --- requests
 [{ path => '/v1/chat/completions', json => { model => 'br-stream-internal', stream => \1, messages => [ { role => 'user', content => 'x' } ] },
-   expect => { error_code => 200, stream_check => { error_event => { type => 'server_error', message => qr/internal error/ } } } },
+   expect => { error_code => 502, openai_error => { type => 'server_error', message => qr/^bedrock: The server encountered an internal error/ } } },
  { path => '/v1/chat/completions', json => { model => 'br-stream-error', stream => \1, messages => [ { role => 'user', content => 'abcdefghi' } ] } }]
 --- error_code: 200
 --- stream_check
@@ -376,7 +376,7 @@ POST /v1/chat/completions
 --- mock_request
 { path => '/model/amazon.titan-embed-text-v2%3A0/invoke', route => 'invoke',
   json => { inputText => 'one text', dimensions => 512 },
-  sigv4 => { ok => 1, region => 'eu-central-1' } }
+  sigv4 => { ok => JSON::PP::true, region => 'eu-central-1' } }
 
 
 === TEST 18: embeddings through Cohere (texts + input_type); Titan refuses several inputs
@@ -390,5 +390,5 @@ POST /v1/chat/completions
   data => [ { index => 0, embedding => sub { @{$_[0]} == 1024 } }, { index => 1, embedding => sub { @{$_[0]} == 1024 } } ] }
 --- mock_request
 { path => '/model/cohere.embed-multilingual-v3/invoke',
-  json => { texts => ['a', 'bb b'], input_type => 'search_document' }, sigv4 => { ok => 1 } }
+  json => { texts => ['a', 'bb b'], input_type => 'search_document' }, sigv4 => { ok => JSON::PP::true } }
 --- mock_request_count: 1

@@ -149,13 +149,76 @@ sub {
     for my $m (@modes) {
         my $f = main::count_of("f-$m", @d);
         my $want = $m eq 'refused' ? 0 : $cools{$m} ? 1 : 2;
-        $t->ok($f == $want, "$m: the failing deployment got $want request(s) ($f)");
+        # a close without a byte on a kept-alive connection looks like a
+        # stale connection: one more try of the same deployment on a new
+        # one is fair (nginx does the same)
+        my $ok = $m eq 'close' ? $f >= 2 && $f <= 4 : $f == $want;
+        $t->ok($ok, "$m: the failing deployment got $want request(s) ($f)");
         $t->ok(main::count_of("ok-$m", @d) == 2, "$m: the next deployment answered each request once");
     }
 }
 
 
-=== TEST 3: fallback OpenAI -> Anthropic (non-stream): the client gets an OpenAI answer from Claude; the headers say so
+=== TEST 3: a timeout, or a reset after the 200, on a kept-alive connection moves on: the failed deployment is not tried again
+--- models
+model_list:
+  - model_name: warm
+    litellm_params: {model: openai/mock-ok, api_base: $MOCK_URL/w/v1, api_key: sk-w}
+  - model_name: gpt
+    litellm_params: {model: openai/mock-hang, api_base: $MOCK_URL/a/v1, api_key: sk-a, order: 1, timeout: 1}
+  - model_name: gpt
+    litellm_params: {model: openai/mock-ok, api_base: $MOCK_URL/b/v1, api_key: sk-b, order: 2}
+    model_info: {id: dep-b}
+  - model_name: gpt2
+    litellm_params: {model: openai/mock-stream-cut-early, api_base: $MOCK_URL/c/v1, api_key: sk-c, order: 1}
+  - model_name: gpt2
+    litellm_params: {model: openai/mock-ok, api_base: $MOCK_URL/d/v1, api_key: sk-d, order: 2}
+    model_info: {id: dep-d}
+--- timeout: 15
+--- requests
+[ main::chat_req(model => 'warm', expect => { error_code => 200 }),
+  main::chat_req(model => 'gpt', expect => { error_code => 200, response_headers => "x-litellm-model-id: dep-b\nx-litellm-attempted-retries: 1" }),
+  main::chat_req(model => 'warm', expect => { error_code => 200 }),
+  main::chat_req(model => 'gpt2', stream => 1, expect => { error_code => 200, response_headers => "x-litellm-model-id: dep-d\nx-litellm-attempted-retries: 1" }) ]
+--- check
+sub {
+    my $t = shift;
+    my @d = main::deps_seen();
+    # the warm-up leaves an idle connection to the mock's address, which
+    # the next try (another deployment, same address) reuses
+    $t->ok("@d" eq "w a b w c d", "one try of each failing deployment", "got: @d (conn ids: "
+        . join(' ', map { $_->{conn_id} } @{ LlmTest::mock_requests() }) . ")");
+}
+
+
+=== TEST 4: the same without upstream keepalive: one try of each failing deployment
+--- http_config
+llm_keepalive 0;
+--- models
+model_list:
+  - model_name: warm
+    litellm_params: {model: openai/mock-ok, api_base: $MOCK_URL/w/v1, api_key: sk-w}
+  - model_name: gpt
+    litellm_params: {model: openai/mock-hang, api_base: $MOCK_URL/a/v1, api_key: sk-a, order: 1, timeout: 1}
+  - model_name: gpt
+    litellm_params: {model: openai/mock-ok, api_base: $MOCK_URL/b/v1, api_key: sk-b, order: 2}
+  - model_name: gpt2
+    litellm_params: {model: openai/mock-stream-cut-early, api_base: $MOCK_URL/c/v1, api_key: sk-c, order: 1}
+  - model_name: gpt2
+    litellm_params: {model: openai/mock-ok, api_base: $MOCK_URL/d/v1, api_key: sk-d, order: 2}
+--- timeout: 15
+--- requests
+[ main::chat_req(model => 'warm'), main::chat_req(model => 'gpt'), main::chat_req(model => 'warm'), main::chat_req(model => 'gpt2', stream => 1) ]
+--- error_code: 200
+--- check
+sub {
+    my $t = shift;
+    my @d = main::deps_seen();
+    $t->ok("@d" eq "w a b w c d", "one try of each failing deployment", "got: @d");
+}
+
+
+=== TEST 5: fallback OpenAI -> Anthropic (non-stream): the client gets an OpenAI answer from Claude; the headers say so
 --- models
 model_list:
   - model_name: gpt
@@ -172,7 +235,8 @@ POST /v1/chat/completions
 {"model":"gpt","max_tokens":50,"messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hello claude"}]}
 --- error_code: 200
 --- response_json
-{"object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"echo: hello claude"},"finish_reason":"stop"}],"usage":{"prompt_tokens":qr/^\d+$/}}
+{ object => 'chat.completion', choices => [ { index => 0, message => { role => 'assistant', content => 'echo: hello claude' }, finish_reason => 'stop' } ],
+  usage => { prompt_tokens => qr/^[1-9]\d*$/, completion_tokens => qr/^[1-9]\d*$/ } }
 --- response_headers
 x-litellm-model-id: dep-claude
 x-litellm-model-group: claude
@@ -185,7 +249,7 @@ x-litellm-attempted-fallbacks: 1
 --- mock_request_count: 2
 
 
-=== TEST 4: fallback OpenAI -> Anthropic for a stream that failed before its first token: one clean OpenAI stream
+=== TEST 6: fallback OpenAI -> Anthropic for a stream that failed before its first token: one clean OpenAI stream
 --- models
 model_list:
   - model_name: gpt
@@ -214,7 +278,7 @@ before its first token
 --- mock_request_count: 2
 
 
-=== TEST 5: fallback Anthropic -> OpenAI after a 529 overloaded
+=== TEST 7: fallback Anthropic -> OpenAI after a 529 overloaded
 --- models
 model_list:
   - model_name: claude
@@ -237,7 +301,7 @@ x-litellm-attempted-fallbacks: 1
 --- mock_request_count: 2
 
 
-=== TEST 6: retries go to the other deployments of the group first, then down the chain
+=== TEST 8: retries go to the other deployments of the group first, then down the chain
 --- models
 model_list:
   - model_name: gpt
@@ -266,7 +330,7 @@ sub {
 }
 
 
-=== TEST 7: fallbacks are followed transitively, in order: gpt -> [g2, g3], g2 -> [g4]
+=== TEST 9: fallbacks are followed transitively, in order: gpt -> [g2, g3], g2 -> [g4]
 --- models
 model_list:
   - model_name: gpt
@@ -301,7 +365,7 @@ sub {
 }
 
 
-=== TEST 8: max_fallbacks: 1 stops the chain; the client gets one error, not a hang
+=== TEST 10: max_fallbacks: 1 stops the chain; the client gets one error, not a hang
 --- models
 model_list:
   - model_name: gpt
@@ -328,7 +392,7 @@ sub {
 }
 
 
-=== TEST 9: fallbacks from litellm_settings (LiteLLM reads them there too)
+=== TEST 11: fallbacks from litellm_settings (LiteLLM reads them there too)
 --- models
 model_list:
   - model_name: gpt
@@ -349,7 +413,7 @@ x-litellm-attempted-fallbacks: 1
 --- mock_request_count: 2
 
 
-=== TEST 10: default_fallbacks serve a group without its own; a group with its own uses those
+=== TEST 12: default_fallbacks serve a group without its own; a group with its own uses those
 --- models
 model_list:
   - model_name: gpt
@@ -378,7 +442,7 @@ sub {
 }
 
 
-=== TEST 11: context-length error -> context_window_fallbacks (not the group's other deployment, not the general fallbacks)
+=== TEST 13: context-length error -> context_window_fallbacks (not the group's other deployment, not the general fallbacks)
 --- models
 model_list:
   - model_name: gpt
@@ -413,7 +477,7 @@ sub {
 context_length_exceeded
 
 
-=== TEST 12: context-length error without context_window_fallbacks: the client gets the 400, nothing is retried
+=== TEST 14: context-length error without context_window_fallbacks: the client gets the 400, nothing is retried
 --- models
 model_list:
   - model_name: gpt
@@ -433,7 +497,7 @@ POST /v1/chat/completions
 --- mock_request_count: 1
 
 
-=== TEST 13: content policy violation -> content_policy_fallbacks
+=== TEST 15: content policy violation -> content_policy_fallbacks
 --- models
 model_list:
   - model_name: gpt
@@ -463,7 +527,7 @@ sub {
 }
 
 
-=== TEST 14: content policy violation without content_policy_fallbacks: the 400 goes to the client, once
+=== TEST 16: content policy violation without content_policy_fallbacks: the 400 goes to the client, once
 --- models
 model_list:
   - model_name: gpt
@@ -481,7 +545,7 @@ POST /v1/chat/completions
 --- mock_request_count: 1
 
 
-=== TEST 15: client errors (400, 401, 403, 404) are never retried nor fallen back from
+=== TEST 17: client errors (400, 401, 403, 404) are never retried nor fallen back from
 --- models
 model_list:
   - model_name: e400
@@ -518,7 +582,7 @@ sub {
 }
 
 
-=== TEST 16: a stream that already sent content is never retried: it ends with an OpenAI error event
+=== TEST 18: a stream that already sent content is never retried: it ends with an OpenAI error event
 --- models
 model_list:
   - model_name: gpt
@@ -542,7 +606,7 @@ x-litellm-attempted-retries: 0
 --- mock_request_count: 1
 
 
-=== TEST 17: a stream cut after its first content is not retried either: error event, no hang
+=== TEST 19: a stream cut after its first content is not retried either: error event, no hang
 --- models
 model_list:
   - model_name: gpt
@@ -559,7 +623,7 @@ POST /v1/chat/completions
 --- mock_request_count: 1
 
 
-=== TEST 18: loops in fallbacks are refused at load, naming the loop
+=== TEST 20: loops in fallbacks are refused at load, naming the loop
 --- models
 model_list:
   - model_name: gpt
@@ -578,7 +642,7 @@ router_settings:
 /gpt -> claude -> llama -> gpt: fallbacks loop/
 
 
-=== TEST 19: a context_window_fallbacks loop (a group to itself) is refused too
+=== TEST 21: a context_window_fallbacks loop (a group to itself) is refused too
 --- models
 model_list:
   - model_name: gpt
@@ -590,7 +654,7 @@ litellm_settings:
 /gpt -> gpt: fallbacks loop/
 
 
-=== TEST 20: a fallback to a name that is no model_name is refused at load
+=== TEST 22: a fallback to a name that is no model_name is refused at load
 --- models
 model_list:
   - model_name: gpt
@@ -602,7 +666,7 @@ router_settings:
 /fallback "gpt-4o-typo" of "gpt" is not a model_name/
 
 
-=== TEST 21: a request never loops: every group fails, default_fallbacks lead back to the start, each group is tried once
+=== TEST 23: a request never loops: every group fails, default_fallbacks lead back to the start, each group is tried once
 --- models
 model_list:
   - model_name: gpt
@@ -631,7 +695,7 @@ sub {
 }
 
 
-=== TEST 22: many retries and fallbacks stay bounded: one error for the client, a finite number of tries
+=== TEST 24: many retries and fallbacks stay bounded: one error for the client, a finite number of tries
 --- models
 model_list:
   - model_name: gpt
