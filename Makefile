@@ -47,11 +47,13 @@ test:
 
 $(BUILD)/adapters/%.o: adapters/%.c $(wildcard adapters/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) -fPIC -c $< -o $@
+	@echo "  CC    $<"
+	@$(CC) $(CFLAGS) $(WARN) -fPIC -c $< -o $@
 
 $(BUILD)/tests/%: tests/%.c $(ADAPTER_OBJS) $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) -Iadapters -Itests $< $(ADAPTER_OBJS) \
+	@echo "  LINK  $@"
+	@$(CC) $(CFLAGS) $(WARN) -Iadapters -Itests $< $(ADAPTER_OBJS) \
 		$(ADAPTER_LIBS) -lcmocka -o $@
 
 unit: $(TEST_BINS)

@@ -26,6 +26,20 @@
                             || (c) == '\r')
 #define llm_json_digit(c)  ((c) >= '0' && (c) <= '9')
 
+/*
+ * Eight string bytes at a time: whether a word holds a '"', a '\\' or,
+ * when ctl is set, a byte below 0x20 (exact as a yes/no; Hacker's
+ * Delight 6-1, "haszero" and "hasless").
+ */
+#define LLM_JSON_ONES   0x0101010101010101ULL
+#define LLM_JSON_HIGHS  0x8080808080808080ULL
+
+#define llm_json_zero(w)   (((w) - LLM_JSON_ONES) & ~(w) & LLM_JSON_HIGHS)
+#define llm_json_stop(w, ctl)                                                \
+    (llm_json_zero((w) ^ (LLM_JSON_ONES * '"'))                               \
+     | llm_json_zero((w) ^ (LLM_JSON_ONES * '\\'))                            \
+     | ((ctl) ? (((w) - LLM_JSON_ONES * 0x20) & ~(w) & LLM_JSON_HIGHS) : 0))
+
 
 /* string bytes: 1 '"', 2 '\\', 4 a control byte, 0 anything else */
 static const unsigned char  llm_json_str[256] = {
@@ -51,6 +65,8 @@ static const unsigned char  llm_json_struct[256] = {
 };
 
 
+static inline size_t llm_json_plain(const char *p, size_t i, size_t end,
+    int ctl);
 static int llm_json_string(const char *p, size_t len, size_t *pos,
     unsigned *esc);
 static int llm_json_hex4(const char *p, size_t len, size_t i, unsigned *u);
@@ -60,6 +76,7 @@ static int llm_json_skip_string(const char *p, size_t end, size_t *pos,
 static int llm_json_skip(const char *p, size_t end, size_t *pos);
 static int llm_json_copy(llm_json_splice_t *sp, llm_buf_t *out, size_t from,
     size_t to);
+static int llm_json_append_str(llm_buf_t *b, const char *s, size_t n);
 static void llm_json_edit(llm_json_splice_t *sp, size_t off, size_t end,
     const char *key, size_t key_len, const char *val, size_t len, int str,
     int comma);
@@ -289,6 +306,43 @@ next:
 }
 
 
+/* the first byte from i on that is '"', '\\' or (ctl) a control byte */
+static inline size_t
+llm_json_plain(const char *p, size_t i, size_t end, int ctl)
+{
+    uint64_t  w, stop;
+
+    while (i + 8 <= end) {
+        memcpy(&w, p + i, 8);
+        stop = llm_json_stop(w, ctl);
+
+        if (stop) {
+#if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+            /* the lowest flag is exact: a false one only follows a true */
+            return i + (__builtin_ctzll(stop) >> 3);
+#else
+            break;
+#endif
+        }
+
+        i += 8;
+    }
+
+    if (ctl) {
+        while (i < end && llm_json_str[(unsigned char) p[i]] == 0) {
+            i++;
+        }
+
+    } else {
+        while (i < end && (llm_json_str[(unsigned char) p[i]] & 3) == 0) {
+            i++;
+        }
+    }
+
+    return i;
+}
+
+
 /* p[*pos] is '"'; *pos ends past the closing quote */
 static int
 llm_json_string(const char *p, size_t len, size_t *pos, unsigned *esc)
@@ -300,9 +354,7 @@ llm_json_string(const char *p, size_t len, size_t *pos, unsigned *esc)
     i = *pos + 1;
 
     for ( ;; ) {
-        while (i < len && llm_json_str[(unsigned char) p[i]] == 0) {
-            i++;
-        }
+        i = llm_json_plain(p, i, len, 1);
 
         if (i >= len) {
             return -1;
@@ -657,9 +709,7 @@ llm_json_skip_string(const char *p, size_t end, size_t *pos, unsigned *esc)
     i = *pos + 1;
 
     for ( ;; ) {
-        while (i < end && (llm_json_str[(unsigned char) p[i]] & 3) == 0) {
-            i++;
-        }
+        i = llm_json_plain(p, i, end, 0);
 
         if (i >= end) {
             return -1;
@@ -759,7 +809,10 @@ llm_json_get(const llm_json_obj_t *o, const char *p, const char *key,
     for (i = 0; i < o->n; i++) {
         m = &o->m[i];
 
-        if (m->key_len == len && memcmp(p + m->key + 1, key, len) == 0) {
+        if (m->key_len == len
+            && (len == 0 || p[m->key + 1] == key[0])
+            && memcmp(p + m->key + 1, key, len) == 0)
+        {
             return m;
         }
     }
@@ -866,9 +919,7 @@ llm_json_append_min(llm_buf_t *b, const char *p, size_t n)
         s = i++;
 
         for ( ;; ) {
-            while (i < n && (llm_json_str[(unsigned char) p[i]] & 3) == 0) {
-                i++;
-            }
+            i = llm_json_plain(p, i, n, 0);
 
             if (i >= n) {
                 break;
@@ -1057,11 +1108,11 @@ llm_json_splice(llm_json_splice_t *sp, llm_buf_t *out)
         if (llm_json_copy(sp, out, pos, e->off) != 0
             || (e->comma && llm_buf_append(out, ",", 1) != 0)
             || (e->key
-                && (llm_buf_append_json_str(out, e->key, e->key_len) != 0
+                && (llm_json_append_str(out, e->key, e->key_len) != 0
                     || llm_buf_append(out, ":", 1) != 0))
             || (e->val
                 && (e->str
-                    ? llm_buf_append_json_str(out, e->val, e->val_len)
+                    ? llm_json_append_str(out, e->val, e->val_len)
                     : llm_buf_append(out, e->val, e->val_len)) != 0))
         {
             return -1;
@@ -1071,6 +1122,28 @@ llm_json_splice(llm_json_splice_t *sp, llm_buf_t *out)
     }
 
     return llm_json_copy(sp, out, pos, sp->end);
+}
+
+
+/* a string literal: copied as it is when nothing in it needs escaping */
+static int
+llm_json_append_str(llm_buf_t *b, const char *s, size_t n)
+{
+    if (llm_json_plain(s, 0, n, 1) < n) {
+        return llm_buf_append_json_str(b, s, n);
+    }
+
+    if (llm_buf_reserve(b, n + 3) != 0) {
+        return -1;
+    }
+
+    b->data[b->len] = '"';
+    memcpy(b->data + b->len + 1, s, n);
+    b->data[b->len + 1 + n] = '"';
+    b->len += n + 2;
+    b->data[b->len] = '\0';
+
+    return 0;
 }
 
 

@@ -126,8 +126,9 @@ llm_openai_build_request(const llm_call_t *call, llm_http_req_t *out,
     path = call->endpoint == LLM_ENDPOINT_EMBEDDINGS
            ? "/embeddings" : "/chat/completions";
 
-    if (llm_buf_printf(&out->path, "%s%s",
-                       dep->base.path ? dep->base.path : "", path) != 0
+    if (llm_buf_appends(&out->path, dep->base.path ? dep->base.path : "")
+           != 0
+        || llm_buf_appends(&out->path, path) != 0
         || llm_openai_headers(call, out) != LLM_OK)
     {
         goto nomem;
@@ -337,7 +338,8 @@ llm_openai_headers(const llm_call_t *call, llm_http_req_t *out)
     if (call->dep->api_key && call->dep->api_key[0]) {
         memset(&v, 0, sizeof(llm_buf_t));
 
-        rc = llm_buf_printf(&v, "Bearer %s", call->dep->api_key) == 0
+        rc = (llm_buf_append(&v, "Bearer ", 7) == 0
+              && llm_buf_appends(&v, call->dep->api_key) == 0)
              ? llm_http_req_add_header(out, "Authorization", v.data)
              : LLM_ERROR;
 

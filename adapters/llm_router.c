@@ -6,6 +6,7 @@
 
 
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,6 +329,15 @@ llm_fallbacks_parse(const cJSON *list, const cJSON *dflt,
     }
 
     for (i = 0; known && i < fb->n; i++) {
+
+        /* a key naming no group would never apply: a typo, say so */
+        if (!llm_fallbacks_known(fb->items[i].group, known, nknown)) {
+            snprintf(err, errlen, "fallbacks are given for \"%s\", which "
+                     "is not a model_name of the model list",
+                     fb->items[i].group);
+            return -1;
+        }
+
         for (j = 0; j < fb->items[i].nto; j++) {
             if (!llm_fallbacks_known(fb->items[i].to[j], known, nknown)) {
                 snprintf(err, errlen, "fallback \"%s\" of \"%s\" is not a "
@@ -695,6 +705,13 @@ llm_router_settings_load(const cJSON *router, const cJSON *litellm,
     memset(rs, 0, sizeof(llm_router_settings_t));
 
     s = llm_router_get(router, litellm, "routing_strategy");
+
+    if (s && !cJSON_IsNull(s) && !cJSON_IsString(s)) {
+        snprintf(err, errlen, "router_settings: routing_strategy must be a "
+                 "string");
+        return -1;
+    }
+
     strategy = llm_route_strategy(cJSON_IsString(s) ? s->valuestring : NULL);
 
     if (strategy < 0) {
@@ -828,7 +845,8 @@ llm_router_number(const cJSON *router, const cJSON *litellm,
         goto invalid;
     }
 
-    if (*out < 0) {
+    /* strtod() takes "nan" and "inf", which no setting can mean */
+    if (!isfinite(*out) || *out < 0 || *out > 1e9) {
         goto invalid;
     }
 

@@ -41,6 +41,39 @@ EOF
     mode: embedding
 EOF
 
+our $SDK_DIR = "$LlmTest::REPO_ROOT/t/sdk";
+
+# node --test on t/sdk files (as t/50-sdk.t does), output as TAP comments;
+# installs t/sdk/node_modules with "npm ci" when the AWS SDK is missing
+sub run_node_tests {
+    my ($t, $env, @files) = @_;
+    require IPC::Run;
+    unless (-d "$SDK_DIR/node_modules/\@aws-sdk/client-bedrock-runtime") {
+        my $out = '';
+        my $ok = eval {
+            IPC::Run::run(['npm', 'ci', '--no-audit', '--no-fund'], '<', \undef, '>&', \$out,
+                init => sub { chdir $SDK_DIR or die $! }, IPC::Run::timeout(600));
+        };
+        unless ($ok && -d "$SDK_DIR/node_modules/\@aws-sdk/client-bedrock-runtime") {
+            $t->ok(0, "npm ci in t/sdk", $out, $@);
+            return -1;
+        }
+    }
+    local @ENV{keys %$env} = values %$env;
+    my $buf = '';
+    my $emit = sub {
+        $buf .= shift;
+        while ($buf =~ s/\A([^\n]*)\n//) { print STDERR "#   $1\n" }
+    };
+    my $h = IPC::Run::start(
+        [$ENV{NODE_BIN} || 'node', '--test', '--test-concurrency=1', '--test-reporter=spec', @files],
+        '<', \undef, '>', $emit, '2>', $emit,
+        init => sub { chdir $SDK_DIR or die $! }, IPC::Run::timeout(600));
+    eval { $h->finish; 1 } or do { $h->kill_kill; $t->ok(0, "node finished within 600 s", $@) };
+    $emit->("\n") if length $buf;
+    return $h->result(0);
+}
+
 run_tests();
 
 __DATA__
@@ -392,3 +425,66 @@ POST /v1/chat/completions
 { path => '/model/cohere.embed-multilingual-v3/invoke',
   json => { texts => ['a', 'bb b'], input_type => 'search_document' }, sigv4 => { ok => JSON::PP::true } }
 --- mock_request_count: 1
+
+
+=== TEST 19: @aws-sdk/client-bedrock-runtime -> mock directly (the mock's SigV4 check and framing are AWS's)
+--- no_module
+--- config
+location / { return 404; }
+--- timeout: 60
+--- check
+sub {
+    my $t = shift;
+    my $rc = main::run_node_tests($t, { MOCK_URL => "http://127.0.0.1:" . $t->mock_port }, 'mock-bedrock.test.mjs');
+    $t->ok($rc == 0, "node --test mock-bedrock.test.mjs exits 0 (got $rc)");
+}
+
+
+=== TEST 20: openai SDK -> gateway -> Bedrock mock: chat, stream, streamed tool call, errors, embeddings
+--- models
+- model_name: br-sdk
+  litellm_params:
+    model: bedrock/anthropic.mock-ok-split-v1:0
+    api_base: $MOCK_URL
+    aws_access_key_id: AKIDMOCKBEDROCK
+    aws_secret_access_key: mock/Secret+Key/EXAMPLEKEY0123456789
+    aws_region_name: us-east-1
+- model_name: br-sdk-tools
+  litellm_params:
+    model: bedrock/us.anthropic.mock-tools-split-v1:0
+    api_base: $MOCK_URL
+    aws_access_key_id: AKIDMOCKBEDROCK
+    aws_secret_access_key: mock/Secret+Key/EXAMPLEKEY0123456789
+- model_name: br-sdk-throttle
+  litellm_params:
+    model: bedrock/anthropic.mock-err-throttle-v1:0
+    api_base: $MOCK_URL
+    aws_access_key_id: AKIDMOCKBEDROCK
+    aws_secret_access_key: mock/Secret+Key/EXAMPLEKEY0123456789
+- model_name: br-sdk-stream-throttle
+  litellm_params:
+    model: bedrock/anthropic.mock-stream-throttle-split-v1:0
+    api_base: $MOCK_URL
+    aws_access_key_id: AKIDMOCKBEDROCK
+    aws_secret_access_key: mock/Secret+Key/EXAMPLEKEY0123456789
+- model_name: br-sdk-titan
+  litellm_params:
+    model: bedrock/amazon.titan-embed-text-v2:0
+    api_base: $MOCK_URL
+    aws_access_key_id: AKIDMOCKBEDROCK
+    aws_secret_access_key: mock/Secret+Key/EXAMPLEKEY0123456789
+  model_info:
+    mode: embedding
+--- timeout: 60
+--- check
+sub {
+    my $t = shift;
+    my $rc = main::run_node_tests($t, {
+        GATEWAY_URL => $t->url . "/v1",
+        MOCK_URL => "http://127.0.0.1:" . $t->mock_port,
+    }, 'gateway-bedrock.test.mjs');
+    $t->ok($rc == 0, "node --test gateway-bedrock.test.mjs exits 0 (got $rc)");
+}
+--- no_error_log
+mock/Secret+Key
+sk-anything-client-side
