@@ -191,6 +191,17 @@ value:
             return -1;
         }
 
+        /*
+         * cJSON's number reader takes any of "0-9+-eE." that follow:
+         * "01" is 1 to it; in a container the next byte is checked anyway
+         */
+        if (depth == 0 && i < len
+            && (llm_json_digit(p[i]) || p[i] == '+' || p[i] == '-'
+                || p[i] == 'e' || p[i] == 'E' || p[i] == '.'))
+        {
+            return -1;
+        }
+
         goto next;
     }
 

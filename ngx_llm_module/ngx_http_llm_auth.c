@@ -101,6 +101,18 @@ ngx_http_llm_auth_init(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf)
         cln->handler = ngx_http_llm_auth_cleanup_sa;
         cln->data = d[i].sa;
 
+        /* as LiteLLM: the key's project when the model names none */
+        if (d[i].sa->project_id
+            && !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(
+                                   d[i].dep->params, "vertex_project"))
+            && (cJSON_DeleteItemFromObjectCaseSensitive(d[i].dep->params,
+                                                        "vertex_project"),
+                cJSON_AddStringToObject(d[i].dep->params, "vertex_project",
+                                        d[i].sa->project_id) == NULL))
+        {
+            return NGX_ERROR;
+        }
+
         if (ngx_http_llm_auth_endpoint(cf, lmcf, &d[i]) != NGX_OK) {
             return NGX_ERROR;
         }
@@ -172,6 +184,12 @@ ngx_http_llm_auth_endpoint(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
     }
 
     d->token_addr = &u.addrs[0];
+    d->token_ip_literal = ngx_inet_addr(d->token_sni.data, d->token_sni.len)
+                          != INADDR_NONE
+                          || ngx_strlchr(d->token_sni.data,
+                                         d->token_sni.data + d->token_sni.len,
+                                         ':')
+                             != NULL;
 
     return NGX_OK;
 }
@@ -481,4 +499,171 @@ ngx_http_llm_auth_wait_cleanup(void *data)
     if (ev->timer_set) {
         ngx_del_timer(ev);
     }
+}
+
+
+/* the provider refused the token: nobody uses it again */
+void
+ngx_http_llm_auth_invalidate(ngx_http_llm_main_conf_t *lmcf,
+    ngx_http_llm_deploy_t *d)
+{
+    ngx_http_llm_slot_t  *s;
+
+    s = ngx_http_llm_state_slot(lmcf, d);
+    if (s == NULL) {
+        return;
+    }
+
+    ngx_shmtx_lock(&lmcf->shpool->mutex);
+
+    ngx_explicit_memzero(s->token, s->token_len);
+    s->token_len = 0;
+    s->token_expires = 0;
+
+    ngx_shmtx_unlock(&lmcf->shpool->mutex);
+}
+
+
+/*
+ * A try that fetches the token itself, through the upstream: when the
+ * provider refused a token mid-request, the request cannot wait on a
+ * timer, but it can make one more try.
+ */
+ngx_int_t
+ngx_http_llm_auth_try(ngx_peer_connection_t *pc, ngx_http_llm_ctx_t *ctx,
+    ngx_http_llm_deploy_t *d)
+{
+    ngx_buf_t            *b;
+    llm_buf_t             body;
+    ngx_chain_t          *cl;
+    ngx_http_request_t   *r;
+    ngx_http_upstream_t  *u;
+
+    r = ctx->request;
+    u = r->upstream;
+
+    ctx->need_token = 0;
+
+    if (d->token_addr == NULL) {
+        return NGX_BUSY;
+    }
+
+    ngx_memzero(&body, sizeof(llm_buf_t));
+
+    if (llm_google_token_request(d->sa, ngx_time(), &body) != 0) {
+        llm_buf_free(&body);
+        return NGX_BUSY;
+    }
+
+    b = ngx_create_temp_buf(r->pool, d->token_path.len + d->token_host.len
+                                     + body.len + 256);
+    cl = ngx_alloc_chain_link(r->pool);
+
+    if (b == NULL || cl == NULL) {
+        ngx_explicit_memzero(body.data, body.len);
+        llm_buf_free(&body);
+        return NGX_ERROR;
+    }
+
+    b->last = ngx_sprintf(b->last, "POST %V HTTP/1.1" CRLF "Host: %V" CRLF
+                          "Content-Type: application/x-www-form-urlencoded"
+                          CRLF "Content-Length: %uz" CRLF
+                          "Connection: close" CRLF CRLF,
+                          &d->token_path, &d->token_host, body.len);
+    b->last = ngx_cpymem(b->last, body.data, body.len);
+    b->flush = 1;
+
+    ngx_explicit_memzero(body.data, body.len);
+    llm_buf_free(&body);
+
+    cl->buf = b;
+    cl->next = NULL;
+    u->request_bufs = cl;
+
+    pc->sockaddr = d->token_addr->sockaddr;
+    pc->socklen = d->token_addr->socklen;
+    pc->name = &d->token_host;
+    pc->cached = 0;
+    pc->connection = NULL;
+
+#if (NGX_HTTP_SSL)
+    u->ssl = d->token_tls;
+    u->ssl_name = d->token_sni;
+    u->conf->ssl_verify = d->token_ip_literal ? 0 : 1;
+#endif
+
+    ctx->token_phase = 1;
+    ctx->try_start = ngx_current_msec;
+
+    ngx_log_error(NGX_LOG_INFO, pc->log, 0,
+                  "llm: fetching a new access token for model \"%s\" at %V",
+                  d->dep->model_name, &d->token_host);
+
+    return NGX_OK;
+}
+
+
+/* the token endpoint's answer, read like any response */
+ngx_int_t
+ngx_http_llm_auth_answer(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
+{
+    long                   expires_in;
+    size_t                 len;
+    llm_buf_t              out;
+    ngx_int_t              rc;
+    llm_error_t            err;
+    ngx_http_llm_slot_t   *s;
+    char                   token[sizeof(((ngx_http_llm_slot_t *) 0)->token)];
+
+    ctx->token_phase = 0;
+    ctx->rebuild = 1;
+
+    s = ngx_http_llm_state_slot(ctx->lmcf, ctx->deploy);
+
+    if (s
+        && llm_google_token_response(ctx->body.data, ctx->body.len, token,
+                                     sizeof(token), &expires_in, &err)
+           == 0)
+    {
+        len = ngx_strlen(token);
+
+        ngx_shmtx_lock(&ctx->lmcf->shpool->mutex);
+
+        ngx_memcpy(s->token, token, len);
+        s->token_len = len;
+        s->token_expires = ngx_time() + expires_in;
+        s->token_error_until = 0;
+
+        ngx_shmtx_unlock(&ctx->lmcf->shpool->mutex);
+
+        ngx_explicit_memzero(token, sizeof(token));
+
+        /* the provider once more, with the new token */
+        ctx->status_retry = 1;
+        (void) ngx_http_llm_retry_same(r, ctx);
+
+        return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+    }
+
+    if (s == NULL) {
+        llm_error_set(&err, 500, "server_error", NULL, NULL,
+                      "no room in llm_zone");
+    }
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "llm: model \"%V\": access token: %s", &ctx->group->name,
+                  err.message);
+
+    ngx_memzero(&out, sizeof(llm_buf_t));
+
+    if (llm_error_json(&err, &out) != 0) {
+        llm_buf_free(&out);
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_llm_commit(r, ctx, err.status, (u_char *) out.data,
+                             out.len);
+    llm_buf_free(&out);
+
+    return rc;
 }

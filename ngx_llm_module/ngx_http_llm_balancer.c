@@ -25,7 +25,7 @@ static void ngx_http_llm_set_timeouts(ngx_http_llm_ctx_t *ctx,
     ngx_http_upstream_t *u, ngx_http_llm_deploy_t *d);
 #if (NGX_HTTP_SSL)
 static ngx_int_t ngx_http_llm_verify_ip(ngx_peer_connection_t *pc,
-    ngx_http_llm_deploy_t *d);
+    ngx_str_t *name);
 static ngx_int_t ngx_http_llm_set_session(ngx_peer_connection_t *pc,
     void *data);
 static void ngx_http_llm_save_session(ngx_peer_connection_t *pc,
@@ -107,7 +107,17 @@ ngx_http_llm_get_peer(ngx_peer_connection_t *pc, void *data)
     d = &((ngx_http_llm_deploy_t *) ctx->lmcf->deploys.elts)
                                             [ctx->plan[ctx->attempt].deploy];
 
-    if (d != ctx->deploy && ctx->deploy != NULL) {
+    ctx->token_phase = 0;
+
+    if (ctx->need_token) {
+        /* this try goes to the token endpoint, see ngx_http_llm_auth.c */
+        ctx->deploy = d;
+        return ngx_http_llm_auth_try(pc, ctx, d);
+    }
+
+    if ((d != ctx->deploy && ctx->deploy != NULL) || ctx->rebuild) {
+        ctx->rebuild = 0;
+
         /* another deployment: another body, auth, signature */
         cl = ngx_http_llm_build_request(r, ctx, d, &ctx->error);
         if (cl == NULL) {
@@ -249,19 +259,25 @@ ngx_http_llm_free_peer(ngx_peer_connection_t *pc, void *data,
  * not for it, or not trusted, fails the handshake itself
  */
 static ngx_int_t
-ngx_http_llm_verify_ip(ngx_peer_connection_t *pc, ngx_http_llm_deploy_t *d)
+ngx_http_llm_verify_ip(ngx_peer_connection_t *pc, ngx_str_t *name)
 {
-    SSL  *ssl;
+    SSL     *ssl;
+    u_char   ip[NGX_SOCKADDR_STRLEN + 1];
 
     ssl = pc->connection->ssl->connection;
 
-    if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
-                                      (char *) d->ssl_name.data)
+    if (name->len >= sizeof(ip)) {
+        return NGX_ERROR;
+    }
+
+    ngx_cpystrn(ip, name->data, name->len + 1);
+
+    if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), (char *) ip)
         != 1)
     {
         ngx_ssl_error(NGX_LOG_ERR, pc->log, 0,
                       "llm: could not verify upstream address \"%V\"",
-                      &d->ssl_name);
+                      name);
         return NGX_ERROR;
     }
 
@@ -285,7 +301,12 @@ ngx_http_llm_set_session(ngx_peer_connection_t *pc, void *data)
         return NGX_OK;
     }
 
-    if (d->ip_literal && ngx_http_llm_verify_ip(pc, d) != NGX_OK) {
+    if (ctx->token_phase) {
+        return d->token_ip_literal
+               ? ngx_http_llm_verify_ip(pc, &d->token_sni) : NGX_OK;
+    }
+
+    if (d->ip_literal && ngx_http_llm_verify_ip(pc, &d->ssl_name) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -311,7 +332,9 @@ ngx_http_llm_save_session(ngx_peer_connection_t *pc, void *data)
     ngx_http_llm_deploy_t  *d;
 
     d = ctx->deploy;
-    if (d == NULL) {
+
+    /* the token endpoint's session is not the provider's */
+    if (d == NULL || ctx->token_phase) {
         return;
     }
 

@@ -84,6 +84,7 @@ typedef struct {
     ngx_str_t                      token_path;
     ngx_str_t                      token_sni;
     ngx_uint_t                     token_tls;
+    ngx_uint_t                     token_ip_literal;
 
     unsigned                       tls:1;
     unsigned                       ip_literal:1;  /* host is an address */
@@ -262,6 +263,10 @@ typedef struct {
     unsigned                       json_sent:1;   /* our own JSON went out */
     unsigned                       in_flight:1;   /* slot counts this try */
     unsigned                       status_retry:1; /* a try failed by status */
+    unsigned                       need_token:1;  /* the next try fetches one */
+    unsigned                       token_phase:1; /* this try fetches one */
+    unsigned                       token_refreshed:1;
+    unsigned                       rebuild:1;     /* the request is stale */
     unsigned                       replaced_sent:1;
 
     ngx_str_t                      replacement;   /* the filter's JSON */
@@ -339,6 +344,8 @@ ngx_int_t ngx_http_llm_retry(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     const llm_error_t *err);
 ngx_int_t ngx_http_llm_litellm_headers(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx);
+ngx_int_t ngx_http_llm_retry_same(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx);
 
 /* ngx_http_llm_balancer.c */
 ngx_int_t ngx_http_llm_init_balancer(ngx_conf_t *cf,
@@ -359,6 +366,12 @@ ngx_int_t ngx_http_llm_auth(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     ngx_http_llm_deploy_t *d, llm_error_t *err);
 void ngx_http_llm_auth_cached(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     ngx_http_llm_deploy_t *d);
+void ngx_http_llm_auth_invalidate(ngx_http_llm_main_conf_t *lmcf,
+    ngx_http_llm_deploy_t *d);
+ngx_int_t ngx_http_llm_auth_try(ngx_peer_connection_t *pc,
+    ngx_http_llm_ctx_t *ctx, ngx_http_llm_deploy_t *d);
+ngx_int_t ngx_http_llm_auth_answer(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx);
 
 /* ngx_http_llm_health.c */
 ngx_int_t ngx_http_llm_health_static(ngx_http_request_t *r, ngx_uint_t ready);

@@ -71,7 +71,9 @@ ngx_http_llm_process_header(ngx_http_request_t *r)
             return rc;
         }
 
-        if (ctx->call.stream && ctx->status.code / 100 == 2) {
+        if (ctx->call.stream && ctx->status.code / 100 == 2
+            && !ctx->token_phase)
+        {
             ctx->stream = llm_stream_new(&ctx->call);
             if (ctx->stream == NULL) {
                 return NGX_ERROR;
@@ -313,6 +315,10 @@ ngx_http_llm_commit_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     llm_usage_t           usage;
     const llm_adapter_t  *a;
 
+    if (ctx->token_phase) {
+        return ngx_http_llm_auth_answer(r, ctx);
+    }
+
     a = llm_adapter_get(ctx->deploy->dep->provider);
     err = &ctx->error;
 
@@ -393,6 +399,25 @@ ngx_http_llm_fail_try(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                           "llm: deployment \"%s\" of model \"%V\" cools "
                           "down", ctx->deploy->dep->id, &ctx->group->name);
         }
+    }
+
+    /* an access token the provider no longer takes: a new one, once */
+    if (err->status == NGX_HTTP_UNAUTHORIZED && ctx->deploy->sa
+        && !ctx->token_refreshed)
+    {
+        ngx_http_llm_auth_invalidate(ctx->lmcf, ctx->deploy);
+
+        ctx->token_refreshed = 1;
+        ctx->need_token = 1;
+        ctx->status_retry = 1;
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "llm: model \"%V\": access token refused, fetching "
+                      "a new one", &ctx->group->name);
+
+        (void) ngx_http_llm_retry_same(r, ctx);
+
+        return NGX_HTTP_UPSTREAM_INVALID_HEADER;
     }
 
     if (ngx_http_llm_retry(r, ctx, err) == NGX_OK) {

@@ -370,3 +370,26 @@ ngx_http_llm_litellm_headers(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
                                    n - p);
 }
 
+
+
+/* the same deployment once more, right after this try */
+ngx_int_t
+ngx_http_llm_retry_same(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
+{
+    ngx_uint_t  i;
+
+    if (ctx->nplan == NGX_HTTP_LLM_MAX_PLAN) {
+        ctx->nplan--;
+    }
+
+    for (i = ctx->nplan; i > ctx->attempt + 1; i--) {
+        ctx->plan[i] = ctx->plan[i - 1];
+    }
+
+    ctx->plan[ctx->attempt + 1] = ctx->plan[ctx->attempt];
+    ctx->nplan++;
+
+    r->upstream->peer.tries = ctx->nplan - ctx->attempt;
+
+    return NGX_OK;
+}

@@ -330,30 +330,35 @@ sub {
 }
 
 
-=== TEST 4: vertex_credentials from os.environ/NAME (inline JSON in the variable)
+=== TEST 4: vertex_credentials from os.environ/NAME (inline JSON in the variable); no vertex_project: the key's project_id
 --- models
 - model_name: g-env
   litellm_params:
     model: vertex_ai/gemini-2.5-flash
-    vertex_project: ngx-llm-mock
     vertex_location: us-central1
     vertex_credentials: os.environ/VERTEX_SA_JSON_22
     api_base: $MOCK_URL
 --- env eval
-"VERTEX_SA_JSON_22=$main::CREDS\n"
+"VERTEX_SA_JSON_22=$main::CREDS\n!VERTEXAI_PROJECT\n!VERTEX_PROJECT\n"
 --- request
 POST /v1/chat/completions
 {"model":"g-env","messages":[{"role":"user","content":"from env"}]}
 --- error_code: 200
 --- response_json
 {"choices":[{"message":{"content":"echo: from env"}}]}
+--- mock_request
+{ path => '/v1/projects/ngx-llm-mock/locations/us-central1/publishers/google/models/gemini-2.5-flash:generateContent' }
 --- mock_request_headers
 Authorization ~ ^Bearer ya29\.mock
 --- no_error_log
 PRIVATE KEY
 
 
-=== TEST 5: vertex_credentials as a file path (read when the model file is loaded: here on a reload)
+=== TEST 5: vertex_credentials as a file path (read when the model file is loaded: here on a reload); without vertex_project, the key's project_id (as LiteLLM does)
+--- env
+!VERTEXAI_PROJECT
+!VERTEX_PROJECT
+!GOOGLE_CLOUD_PROJECT
 --- check
 sub {
     my $t = shift;
@@ -372,18 +377,30 @@ sub {
 - model_name: g-file
   litellm_params:
     model: vertex_ai/gemini-2.5-flash
-    vertex_project: ngx-llm-mock
+    vertex_project: p-file
     vertex_location: us-central1
     vertex_credentials: $TEST_DIR/sa.json
     api_base: $MOCK_URL
---- request2
-POST /v1/chat/completions
-{"model":"g-file","messages":[{"role":"user","content":"from a file"}]}
+- model_name: g-file-noproject
+  litellm_params:
+    model: vertex_ai/gemini-2.5-flash
+    vertex_location: us-central1
+    vertex_credentials: $TEST_DIR/sa.json
+    api_base: $MOCK_URL
+--- requests2
+["POST /v1/chat/completions\n{\"model\":\"g-file\",\"messages\":[{\"role\":\"user\",\"content\":\"from a file\"}]}",
+ "POST /v1/chat/completions\n{\"model\":\"g-file-noproject\",\"messages\":[{\"role\":\"user\",\"content\":\"no project\"}]}"]
 --- error_code2: 200
 --- response_json2
-{"choices":[{"message":{"content":"echo: from a file"}}]}
---- mock_request_headers2
-Authorization ~ ^Bearer ya29\.mock
+{"choices":[{"message":{"content":"echo: no project"}}]}
+--- check2
+sub {
+    my $t = shift;
+    my @p = map { $_->{path} } main::model_calls($t);
+    $t->ok(@p == 2 && $p[0] =~ m{^/v1/projects/p-file/} && $p[1] =~ m{^/v1/projects/ngx-llm-mock/locations/us-central1/},
+        "vertex_project, else the key's project_id", @p);
+    $t->ok(scalar(grep { ($_->{headers}{authorization} // '') =~ /^Bearer ya29\.mock/ } main::model_calls($t)) == 2, "Bearer tokens");
+}
 --- no_error_log
 PRIVATE KEY
 

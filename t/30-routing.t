@@ -631,3 +631,57 @@ x-litellm-model-id: dep-b
 x-litellm-model-group: gpt
 x-litellm-attempted-retries: 1
 x-litellm-attempted-fallbacks: 0
+
+
+=== TEST 25: least-busy: in-flight counts drop when a client walks away from a stream (no leak)
+--- models
+model_list:
+  - model_name: gpt
+    litellm_params: {model: openai/mock-slow-release, api_base: $MOCK_URL/a/v1, api_key: sk-a}
+    model_info: {id: dep-a}
+  - model_name: gpt
+    litellm_params: {model: openai/mock-slow-release, api_base: $MOCK_URL/b/v1, api_key: sk-b}
+    model_info: {id: dep-b}
+router_settings:
+  routing_strategy: least-busy
+--- timeout: 30
+--- check
+sub {
+    my $t = shift;
+    my $body = '{"model":"gpt","stream":true,"messages":[{"role":"user","content":"park"}]}';
+    # opens a stream and reads until its first content: parked at the mock
+    my $park = sub {
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $t->port, Proto => 'tcp', Timeout => 5)
+            or die "connect: $!";
+        print $s "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+            . "Content-Length: " . length($body) . "\r\nConnection: close\r\n\r\n$body";
+        my $got = '';
+        my $sel = IO::Select->new($s);
+        my $deadline = time + 5;
+        while (time < $deadline && $got !~ /echo: /) {
+            next unless $sel->can_read(0.2);
+            my $n = sysread($s, my $buf, 65536);
+            last unless $n;
+            $got .= $buf;
+        }
+        my ($id) = $got =~ /^x-litellm-model-id: (\S+)/mi;
+        return ($s, $id // '?');
+    };
+    my ($s1, $d1) = $park->();
+    my ($s2, $d2) = $park->();
+    $t->ok($d1 =~ /^dep-[ab]$/ && $d2 =~ /^dep-[ab]$/ && $d1 ne $d2, "two parked streams, one per deployment ($d1, $d2)")
+        or return;
+    my @got;
+    for my $round (1 .. 6) {
+        close $s1;                  # the client walks away from d1's stream
+        Time::HiRes::sleep(0.4);
+        my ($s3, $d3) = $park->();
+        push @got, $d3;
+        $s1 = $s3;
+    }
+    $t->ok(!grep({ $_ ne $d1 } @got), "each new stream went to the deployment the client left ($d1)", "got: @got");
+    close $s1;
+    close $s2;
+    Time::HiRes::sleep(0.3);
+    $t->ok(LlmTest::_mock_call('GET', '/__waiting')->{waiting} == 0, "nothing left parked at the mock");
+}

@@ -14,8 +14,9 @@
 //     gets AWS's 403 InvalidSignatureException, an unknown key or a missing
 //     or wrong session token 403 UnrecognizedClientException, a stale
 //     X-Amz-Date 403 InvalidSignatureException "Signature expired".
-//   - "Authorization: Bearer <key>" is a Bedrock API key; keys starting with
-//     "bedrock-api-key-" are accepted, others get 403.
+//   - "Authorization: Bearer <key>" is a Bedrock API key; keys with the
+//     prefixes of AWS's short-term ("bedrock-api-key-") and long-term
+//     ("ABSK") keys are accepted, others get 403.
 // The verdict is recorded on the request log entry as `sigv4`
 // ({ok, access_key, region, service, signed_headers, canonical_request,
 // bearer}) so tests can assert the signature was checked.
@@ -192,7 +193,7 @@ function authenticate(ctx) {
   const bearer = /^Bearer\s+(\S+)$/.exec(h);
   if (bearer) {
     verdict.bearer = bearer[1];
-    if (!bearer[1].startsWith('bedrock-api-key-')) {
+    if (!bearer[1].startsWith('bedrock-api-key-') && !bearer[1].startsWith('ABSK')) {
       return front('UnrecognizedClientException', 'Invalid API Key format: Must start with pre-defined prefix');
     }
     verdict.ok = true;
