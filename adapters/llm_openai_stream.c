@@ -300,7 +300,10 @@ llm_openai_chunk_usage(llm_stream_t *s, cJSON *root)
     }
 
     if (cJSON_HasObjectItem(root, "usage")) {
-        cJSON_ReplaceItemInObjectCaseSensitive(root, "usage", u);
+        if (!cJSON_ReplaceItemInObjectCaseSensitive(root, "usage", u)) {
+            /* the one there is spelled in another case: it stays */
+            cJSON_Delete(u);
+        }
 
     } else {
         cJSON_AddItemToObject(root, "usage", u);

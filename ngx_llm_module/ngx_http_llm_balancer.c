@@ -21,6 +21,8 @@ static ngx_int_t ngx_http_llm_get_peer(ngx_peer_connection_t *pc,
     void *data);
 static void ngx_http_llm_free_peer(ngx_peer_connection_t *pc, void *data,
     ngx_uint_t state);
+static ngx_uint_t ngx_http_llm_stale(ngx_peer_connection_t *pc,
+    ngx_http_llm_ctx_t *ctx, ngx_http_upstream_t *u);
 static void ngx_http_llm_set_timeouts(ngx_http_llm_ctx_t *ctx,
     ngx_http_upstream_t *u, ngx_http_llm_deploy_t *d);
 #if (NGX_HTTP_SSL)
@@ -201,6 +203,33 @@ ngx_http_llm_set_timeouts(ngx_http_llm_ctx_t *ctx, ngx_http_upstream_t *u,
 }
 
 
+/*
+ * A cached connection that failed before a byte of an answer came back
+ * had been closed by the provider while idle.  A timeout, or a failure
+ * after the answer started, is the deployment's own.
+ */
+static ngx_uint_t
+ngx_http_llm_stale(ngx_peer_connection_t *pc, ngx_http_llm_ctx_t *ctx,
+    ngx_http_upstream_t *u)
+{
+    ngx_connection_t  *c;
+
+    c = pc->connection;
+
+    if (!pc->cached || ctx->status_retry || ctx->token_phase
+        || (u->state && u->state->bytes_received))
+    {
+        return 0;
+    }
+
+    if (c && (c->read->timedout || c->write->timedout)) {
+        return 0;
+    }
+
+    return 1;
+}
+
+
 static void
 ngx_http_llm_free_peer(ngx_peer_connection_t *pc, void *data,
     ngx_uint_t state)
@@ -221,7 +250,7 @@ ngx_http_llm_free_peer(ngx_peer_connection_t *pc, void *data,
     }
 
     if (state & NGX_PEER_FAILED) {
-        if (pc->cached && !ctx->status_retry) {
+        if (ngx_http_llm_stale(pc, ctx, u)) {
             /*
              * a kept-alive connection the provider had closed: nginx
              * tries again, and the same deployment deserves that try

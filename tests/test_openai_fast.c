@@ -344,6 +344,8 @@ static const char  *t_requests_slow[] = {
     "\"temperature\":1.}",
     "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
     "\"temperature\":1e999}",
+    "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+    "\"max_tokens\":1e305}",
     "\xef\xbb\xbf{\"model\":\"m\",\"messages\":[{\"role\":\"user\","
     "\"content\":\"hi\"}]}",
     "\x01{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":"
