@@ -188,7 +188,7 @@ static const llm_provider_info_t  llm_providers[LLM_PROVIDER_MAX] = {
     { "mistral", "https://api.mistral.ai/v1", "MISTRAL_API_KEY" },
     { "groq", "https://api.groq.com/openai/v1", "GROQ_API_KEY" },
     { "cohere", "https://api.cohere.com", "COHERE_API_KEY" },
-    { "bedrock", NULL, NULL },
+    { "bedrock", NULL, "AWS_BEARER_TOKEN_BEDROCK" },
     { "vertex_ai", NULL, NULL }
 };
 
@@ -1680,13 +1680,24 @@ llm_deployment_cloud(llm_cf_ctx_t *ctx, llm_deployment_t *d,
                                            "VERTEX_LOCATION", NULL };
     static const char  *project_env[] = { "VERTEXAI_PROJECT",
                                           "VERTEX_PROJECT", NULL };
+    static const char  *akid_env[] = { "AWS_ACCESS_KEY_ID", NULL };
+    static const char  *secret_env[] = { "AWS_SECRET_ACCESS_KEY", NULL };
+    static const char  *token_env[] = { "AWS_SESSION_TOKEN", NULL };
 
     if (d->provider == LLM_PROVIDER_BEDROCK) {
         key = "aws_region_name";
 
+        /* the standard AWS_* variables, as LiteLLM (boto3) reads them */
         if (llm_deployment_default(ctx, d, pnode, key, region_env, NULL,
                                    "us-east-1")
-            != 0)
+            != 0
+            || llm_deployment_default(ctx, d, pnode, "aws_access_key_id",
+                                      akid_env, NULL, NULL) != 0
+            || llm_deployment_default(ctx, d, pnode,
+                                      "aws_secret_access_key", secret_env,
+                                      NULL, NULL) != 0
+            || llm_deployment_default(ctx, d, pnode, "aws_session_token",
+                                      token_env, NULL, NULL) != 0)
         {
             return -1;
         }
