@@ -22,8 +22,7 @@
 #include "llm_json.h"
 
 
-#define llm_json_ws(c)     ((c) == ' ' || (c) == '\t' || (c) == '\n'      \
-                            || (c) == '\r')
+#define llm_json_ws(c)     (llm_json_space[(unsigned char) (c)])
 #define llm_json_digit(c)  ((c) >= '0' && (c) <= '9')
 
 /*
@@ -52,6 +51,14 @@ static const unsigned char  llm_json_str[256] = {
     /* the rest is 0 */
 };
 
+/* whitespace between tokens: space, tab, LF, CR */
+static const unsigned char  llm_json_space[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1
+    /* the rest is 0 */
+};
+
 /* bytes that matter when skipping a container: " { } [ ] */
 static const unsigned char  llm_json_struct[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -67,13 +74,14 @@ static const unsigned char  llm_json_struct[256] = {
 
 static inline size_t llm_json_plain(const char *p, size_t i, size_t end,
     int ctl);
-static int llm_json_string(const char *p, size_t len, size_t *pos,
+static inline int llm_json_string(const char *p, size_t len, size_t *pos,
     unsigned *esc);
 static int llm_json_hex4(const char *p, size_t len, size_t i, unsigned *u);
 static int llm_json_num(const char *p, size_t len, size_t *pos);
 static int llm_json_skip_string(const char *p, size_t end, size_t *pos,
     unsigned *esc);
-static int llm_json_skip(const char *p, size_t end, size_t *pos);
+static int llm_json_skip(const char *p, const llm_json_tape_t *tape,
+    size_t end, size_t *pos);
 static int llm_json_copy(llm_json_splice_t *sp, llm_buf_t *out, size_t from,
     size_t to);
 static int llm_json_append_str(llm_buf_t *b, const char *s, size_t n);
@@ -83,12 +91,15 @@ static void llm_json_edit(llm_json_splice_t *sp, size_t off, size_t end,
 
 
 int
-llm_json_scan(const char *p, size_t len, llm_json_obj_t *o)
+llm_json_scan(const char *p, size_t len, llm_json_obj_t *o,
+    llm_json_tape_t *tape)
 {
     size_t              i, k, kend, depth;
+    uint32_t            t;
     unsigned            space, esc;
     unsigned char       c;
     llm_json_member_t  *m;
+    uint32_t            open[LLM_JSON_TAPE_DEPTH];
     unsigned char       stack[LLM_JSON_MAX_DEPTH];
 
     /* offsets are kept in 32 bits */
@@ -99,6 +110,10 @@ llm_json_scan(const char *p, size_t len, llm_json_obj_t *o)
     i = 0;
     depth = 0;
     space = 0;
+
+    if (tape) {
+        tape->n = 0;
+    }
 
     while (i < len && llm_json_ws(p[i])) {
         i++;
@@ -135,6 +150,17 @@ value:
             return -1;
         }
 
+        if (depth < LLM_JSON_TAPE_DEPTH) {
+            t = LLM_JSON_TAPE;
+
+            if (tape && tape->n < LLM_JSON_TAPE) {
+                t = tape->n++;
+                tape->start[t] = (uint32_t) i;
+            }
+
+            open[depth] = t;
+        }
+
         stack[depth++] = c;
         i++;
 
@@ -146,7 +172,7 @@ value:
         if (i < len && p[i] == (c == '{' ? '}' : ']')) {
             i++;
             depth--;
-            goto next;
+            goto close;
         }
 
         if (c == '[') {
@@ -296,7 +322,7 @@ next:
         if (c == '}') {
             i++;
             depth--;
-            goto next;
+            goto close;
         }
 
         return -1;
@@ -310,10 +336,19 @@ next:
     if (c == ']') {
         i++;
         depth--;
-        goto next;
+        goto close;
     }
 
     return -1;
+
+close:
+
+    /* a container ends at i */
+    if (depth < LLM_JSON_TAPE_DEPTH && open[depth] < LLM_JSON_TAPE) {
+        tape->end[open[depth]] = (uint32_t) i;
+    }
+
+    goto next;
 }
 
 
@@ -355,7 +390,7 @@ llm_json_plain(const char *p, size_t i, size_t end, int ctl)
 
 
 /* p[*pos] is '"'; *pos ends past the closing quote */
-static int
+static inline int
 llm_json_string(const char *p, size_t len, size_t *pos, unsigned *esc)
 {
     size_t          i;
@@ -553,7 +588,8 @@ llm_json_num(const char *p, size_t len, size_t *pos)
 
 
 int
-llm_json_object(const char *p, size_t start, size_t end, llm_json_obj_t *o)
+llm_json_object(const char *p, const llm_json_tape_t *tape, size_t start,
+    size_t end, llm_json_obj_t *o)
 {
     size_t              i, k;
     unsigned            esc;
@@ -618,7 +654,7 @@ llm_json_object(const char *p, size_t start, size_t end, llm_json_obj_t *o)
 
         m->val = (uint32_t) i;
 
-        if (llm_json_skip(p, end, &i) != 0) {
+        if (llm_json_skip(p, tape, end, &i) != 0) {
             return -1;
         }
 
@@ -648,8 +684,8 @@ llm_json_object(const char *p, size_t start, size_t end, llm_json_obj_t *o)
 
 
 int
-llm_json_array_next(const char *p, size_t start, size_t end, size_t *pos,
-    size_t *val, size_t *val_end)
+llm_json_array_next(const char *p, const llm_json_tape_t *tape, size_t start,
+    size_t end, size_t *pos, size_t *val, size_t *val_end)
 {
     size_t  i;
 
@@ -700,7 +736,7 @@ llm_json_array_next(const char *p, size_t start, size_t end, size_t *pos,
     *val = i;
 
     /* the closing ']' is no element's */
-    if (llm_json_skip(p, end - 1, &i) != 0) {
+    if (llm_json_skip(p, tape, end - 1, &i) != 0) {
         return -1;
     }
 
@@ -742,9 +778,11 @@ llm_json_skip_string(const char *p, size_t end, size_t *pos, unsigned *esc)
 
 
 static int
-llm_json_skip(const char *p, size_t end, size_t *pos)
+llm_json_skip(const char *p, const llm_json_tape_t *tape, size_t end,
+    size_t *pos)
 {
     size_t          i, depth;
+    uint32_t        lo, hi, mid;
     unsigned char   c;
 
     i = *pos;
@@ -760,6 +798,31 @@ llm_json_skip(const char *p, size_t end, size_t *pos)
     }
 
     if (c == '{' || c == '[') {
+
+        /* the scan saw where it ends: starts are in document order */
+        if (tape) {
+            lo = 0;
+            hi = tape->n;
+
+            while (lo < hi) {
+                mid = (lo + hi) / 2;
+
+                if (tape->start[mid] < i) {
+                    lo = mid + 1;
+
+                } else {
+                    hi = mid;
+                }
+            }
+
+            if (lo < tape->n && tape->start[lo] == i
+                && tape->end[lo] > i && tape->end[lo] <= end)
+            {
+                *pos = tape->end[lo];
+                return 0;
+            }
+        }
+
         depth = 0;
 
         while (i < end) {
@@ -810,6 +873,26 @@ llm_json_skip(const char *p, size_t end, size_t *pos)
 }
 
 
+/* keys are short: a call to memcmp() costs more than the compare */
+static inline int
+llm_json_key_eq(const char *a, const char *b, size_t len)
+{
+    size_t  i;
+
+    if (len > 16) {
+        return memcmp(a, b, len) == 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (a[i] != b[i]) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 const llm_json_member_t *
 llm_json_get(const llm_json_obj_t *o, const char *p, const char *key,
     size_t len)
@@ -820,10 +903,7 @@ llm_json_get(const llm_json_obj_t *o, const char *p, const char *key,
     for (i = 0; i < o->n; i++) {
         m = &o->m[i];
 
-        if (m->key_len == len
-            && (len == 0 || p[m->key + 1] == key[0])
-            && memcmp(p + m->key + 1, key, len) == 0)
-        {
+        if (m->key_len == len && llm_json_key_eq(p + m->key + 1, key, len)) {
             return m;
         }
     }
@@ -845,7 +925,8 @@ llm_json_has_dups(const llm_json_obj_t *o, const char *p)
             b = &o->m[j];
 
             if (a->key_len == b->key_len
-                && memcmp(p + a->key + 1, p + b->key + 1, a->key_len) == 0)
+                && llm_json_key_eq(p + a->key + 1, p + b->key + 1,
+                                   a->key_len))
             {
                 return 1;
             }

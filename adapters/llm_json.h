@@ -33,6 +33,8 @@
 #define LLM_JSON_MAX_DEPTH    512
 #define LLM_JSON_MAX_MEMBERS  48
 #define LLM_JSON_MAX_EDITS    48
+#define LLM_JSON_TAPE         32
+#define LLM_JSON_TAPE_DEPTH   6
 
 
 /* offsets into the scanned text */
@@ -55,30 +57,46 @@ typedef struct {
 
 
 /*
+ * Where the containers of a scanned document end, so that skipping one
+ * later is a lookup rather than another pass over its bytes: the first
+ * LLM_JSON_TAPE containers no deeper than LLM_JSON_TAPE_DEPTH, in
+ * document order.
+ */
+typedef struct {
+    uint32_t   n;
+    uint32_t   start[LLM_JSON_TAPE];    /* '{' or '[' */
+    uint32_t   end[LLM_JSON_TAPE];      /* just past the closing one */
+} llm_json_tape_t;
+
+
+/*
  * Checks the JSON value at p: leading whitespace is skipped and bytes
  * after the value are ignored, as cJSON_ParseWithLength() does.  When
  * the value is an object and o is not NULL, its members are listed in
- * o.  Returns 0, or -1 for a text that is not JSON, not JSON this
- * scanner vouches for, not an object while o is given, or an object
- * with more members than o holds.
+ * o, and when tape is not NULL, its containers there.  Returns 0, or
+ * -1 for a text that is not JSON, not JSON this scanner vouches for,
+ * not an object while o is given, or an object with more members than
+ * o holds.
  */
-int llm_json_scan(const char *p, size_t len, llm_json_obj_t *o);
+int llm_json_scan(const char *p, size_t len, llm_json_obj_t *o,
+    llm_json_tape_t *tape);
 
 /*
  * Lists the members of the object at p[start] .. p[end - 1] of a
- * document llm_json_scan() accepted.  Safe on any bytes: -1 when they
- * are not an object, or one with too many members.
+ * document llm_json_scan() accepted, with its tape or NULL.  Safe on
+ * any bytes: -1 when they are not an object, or one with too many
+ * members.
  */
-int llm_json_object(const char *p, size_t start, size_t end,
-    llm_json_obj_t *o);
+int llm_json_object(const char *p, const llm_json_tape_t *tape,
+    size_t start, size_t end, llm_json_obj_t *o);
 
 /*
  * Steps through the array at p[start] .. p[end - 1] of an accepted
  * document: *pos starts at 0; returns 1 with the next element's span,
  * 0 at the end, -1 on bytes that are not an array.
  */
-int llm_json_array_next(const char *p, size_t start, size_t end,
-    size_t *pos, size_t *val, size_t *val_end);
+int llm_json_array_next(const char *p, const llm_json_tape_t *tape,
+    size_t start, size_t end, size_t *pos, size_t *val, size_t *val_end);
 
 /* the first member whose key is, byte for byte, key; or NULL */
 const llm_json_member_t *llm_json_get(const llm_json_obj_t *o,

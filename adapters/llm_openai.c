@@ -217,7 +217,7 @@ llm_openai_fast_request(const llm_call_t *call, llm_buf_t *body)
     p = call->body;
 
     if (p == NULL || call->dep->provider != LLM_PROVIDER_OPENAI
-        || llm_json_scan(p, call->body_len, &root) != 0
+        || llm_json_scan(p, call->body_len, &root, NULL) != 0
         || root.escaped
         || llm_json_has_dups(&root, p)
         /* the bytes are those req was parsed from */
@@ -241,7 +241,7 @@ llm_openai_fast_request(const llm_call_t *call, llm_buf_t *body)
     som = stream ? llm_json_get(&root, p, "stream_options", 14) : NULL;
 
     if (som && p[som->val] == '{') {
-        if (llm_json_object(p, som->val, som->val_end, &so) != 0
+        if (llm_json_object(p, NULL, som->val, som->val_end, &so) != 0
             || so.escaped || llm_json_has_dups(&so, p))
         {
             return LLM_DECLINED;

@@ -63,8 +63,8 @@ int llm_openai_fast_response(const llm_call_t *call, const char *body,
     size_t len, llm_buf_t *out, llm_usage_t *usage);
 int llm_openai_fast_chunk(llm_stream_t *s, const char *p, size_t n);
 /* reads a usage object of an accepted document; LLM_DECLINED if odd */
-int llm_openai_fast_usage(const char *p, const llm_json_member_t *u,
-    llm_usage_t *usage);
+int llm_openai_fast_usage(const char *p, const llm_json_tape_t *tape,
+    const llm_json_member_t *u, llm_usage_t *usage);
 
 /* the cJSON paths */
 int llm_openai_request_tree(const llm_call_t *call, llm_buf_t *body,

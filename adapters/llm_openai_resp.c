@@ -16,8 +16,9 @@
 #include "llm_openai.h"
 
 
-static int llm_openai_fast_choice(const char *p, size_t start, size_t end,
-    llm_json_splice_t *sp, llm_json_obj_t *c, llm_json_obj_t *m);
+static int llm_openai_fast_choice(const char *p, const llm_json_tape_t *tape,
+    size_t start, size_t end, llm_json_splice_t *sp, llm_json_obj_t *c,
+    llm_json_obj_t *m);
 static long long llm_openai_fast_count(const llm_json_obj_t *o,
     const char *p, const char *key);
 static int llm_openai_chat(const llm_call_t *call, cJSON *root,
@@ -116,13 +117,14 @@ llm_openai_fast_response(const llm_call_t *call, const char *p, size_t len,
     size_t                     count, pos, v, ve, saved;
     const char                *model;
     llm_json_obj_t             root, c, m;
+    llm_json_tape_t            tape;
     llm_json_splice_t          sp;
     const llm_json_member_t   *x;
 
     memset(usage, 0, sizeof(llm_usage_t));
 
     if (call->dep->provider != LLM_PROVIDER_OPENAI
-        || llm_json_scan(p, len, &root) != 0
+        || llm_json_scan(p, len, &root, &tape) != 0
         || root.escaped
         || llm_json_has_dups(&root, p))
     {
@@ -149,12 +151,13 @@ llm_openai_fast_response(const llm_call_t *call, const char *p, size_t len,
 
         pos = 0;
 
-        while ((rc = llm_json_array_next(p, x->val, x->val_end, &pos, &v,
-                                         &ve))
+        while ((rc = llm_json_array_next(p, &tape, x->val, x->val_end, &pos,
+                                         &v, &ve))
                == 1)
         {
             if (p[v] == '{'
-                && llm_openai_fast_choice(p, v, ve, &sp, &c, &m) != LLM_OK)
+                && llm_openai_fast_choice(p, &tape, v, ve, &sp, &c, &m)
+                   != LLM_OK)
             {
                 return LLM_DECLINED;
             }
@@ -175,7 +178,7 @@ llm_openai_fast_response(const llm_call_t *call, const char *p, size_t len,
     x = llm_json_get(&root, p, "usage", 5);
 
     if (x && p[x->val] == '{'
-        && llm_openai_fast_usage(p, x, usage) != LLM_OK)
+        && llm_openai_fast_usage(p, &tape, x, usage) != LLM_OK)
     {
         memset(usage, 0, sizeof(llm_usage_t));
         return LLM_DECLINED;
@@ -201,13 +204,14 @@ llm_openai_fast_response(const llm_call_t *call, const char *p, size_t len,
 
 /* what llm_openai_choice() does to a choice object, as edits */
 static int
-llm_openai_fast_choice(const char *p, size_t start, size_t end,
-    llm_json_splice_t *sp, llm_json_obj_t *c, llm_json_obj_t *m)
+llm_openai_fast_choice(const char *p, const llm_json_tape_t *tape,
+    size_t start, size_t end, llm_json_splice_t *sp, llm_json_obj_t *c,
+    llm_json_obj_t *m)
 {
     size_t                     count, pos, v, ve;
     const llm_json_member_t   *x, *content, *calls;
 
-    if (llm_json_object(p, start, end, c) != 0
+    if (llm_json_object(p, tape, start, end, c) != 0
         || c->escaped || llm_json_has_dups(c, p))
     {
         return LLM_DECLINED;
@@ -218,7 +222,7 @@ llm_openai_fast_choice(const char *p, size_t start, size_t end,
     x = llm_json_get(c, p, "message", 7);
 
     if (x && p[x->val] == '{') {
-        if (llm_json_object(p, x->val, x->val_end, m) != 0
+        if (llm_json_object(p, tape, x->val, x->val_end, m) != 0
             || m->escaped || llm_json_has_dups(m, p))
         {
             return LLM_DECLINED;
@@ -247,8 +251,8 @@ llm_openai_fast_choice(const char *p, size_t start, size_t end,
         if (content && content->val_end - content->val == 2
             && p[content->val] == '"'
             && calls && p[calls->val] == '['
-            && llm_json_array_next(p, calls->val, calls->val_end, &pos, &v,
-                                   &ve) == 1)
+            && llm_json_array_next(p, tape, calls->val, calls->val_end,
+                                   &pos, &v, &ve) == 1)
         {
             llm_json_replace(sp, content->val, content->val_end, "null", 4,
                              0);
@@ -266,13 +270,13 @@ llm_openai_fast_choice(const char *p, size_t start, size_t end,
 
 /* llm_openai_usage() on the bytes of an accepted document */
 int
-llm_openai_fast_usage(const char *p, const llm_json_member_t *um,
-    llm_usage_t *usage)
+llm_openai_fast_usage(const char *p, const llm_json_tape_t *tape,
+    const llm_json_member_t *um, llm_usage_t *usage)
 {
     llm_json_obj_t             u, d;
     const llm_json_member_t   *x;
 
-    if (llm_json_object(p, um->val, um->val_end, &u) != 0 || u.escaped) {
+    if (llm_json_object(p, tape, um->val, um->val_end, &u) != 0 || u.escaped) {
         return LLM_DECLINED;
     }
 
@@ -288,7 +292,9 @@ llm_openai_fast_usage(const char *p, const llm_json_member_t *um,
     }
 
     if (x && p[x->val] == '{') {
-        if (llm_json_object(p, x->val, x->val_end, &d) != 0 || d.escaped) {
+        if (llm_json_object(p, tape, x->val, x->val_end, &d) != 0
+            || d.escaped)
+        {
             return LLM_DECLINED;
         }
 
@@ -305,7 +311,9 @@ llm_openai_fast_usage(const char *p, const llm_json_member_t *um,
     x = llm_json_get(&u, p, "completion_tokens_details", 25);
 
     if (x && p[x->val] == '{') {
-        if (llm_json_object(p, x->val, x->val_end, &d) != 0 || d.escaped) {
+        if (llm_json_object(p, tape, x->val, x->val_end, &d) != 0
+            || d.escaped)
+        {
             return LLM_DECLINED;
         }
 

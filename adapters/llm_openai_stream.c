@@ -41,10 +41,10 @@ static int llm_openai_chunk_usage(llm_stream_t *s, cJSON *root);
 static void llm_openai_chunk_delta(llm_stream_t *s, cJSON *delta,
     int finished);
 static int llm_openai_stream_fail(llm_stream_t *s, const char *what);
-static int llm_openai_fast_choice(const char *p, size_t start, size_t end,
-    int first, llm_json_splice_t *sp, llm_openai_fast_t *f,
-    const llm_stream_t *s);
-static int llm_openai_fast_delta(const char *p,
+static int llm_openai_fast_choice(const char *p, const llm_json_tape_t *tape,
+    size_t start, size_t end, int first, llm_json_splice_t *sp,
+    llm_openai_fast_t *f, const llm_stream_t *s);
+static int llm_openai_fast_delta(const char *p, const llm_json_tape_t *tape,
     const llm_json_member_t *dm, int first, int finished,
     llm_json_splice_t *sp, llm_openai_fast_t *f);
 
@@ -438,12 +438,13 @@ llm_openai_fast_chunk(llm_stream_t *s, const char *p, size_t n)
     const char                *model;
     llm_usage_t                usage;
     llm_json_obj_t             root;
+    llm_json_tape_t            tape;
     llm_openai_fast_t          f;
     llm_json_splice_t          sp;
     const llm_json_member_t   *u, *choices;
     llm_openai_stream_ctx_t   *ctx = s->priv;
 
-    if (llm_json_scan(p, n, &root) != 0
+    if (llm_json_scan(p, n, &root, &tape) != 0
         || root.escaped
         || llm_json_has_dups(&root, p)
         || llm_json_get(&root, p, "error", 5)
@@ -459,7 +460,7 @@ llm_openai_fast_chunk(llm_stream_t *s, const char *p, size_t n)
     if (has_usage) {
         memset(&usage, 0, sizeof(llm_usage_t));
 
-        if (llm_openai_fast_usage(p, u, &usage) != LLM_OK) {
+        if (llm_openai_fast_usage(p, &tape, u, &usage) != LLM_OK) {
             return LLM_DECLINED;
         }
     }
@@ -468,8 +469,8 @@ llm_openai_fast_chunk(llm_stream_t *s, const char *p, size_t n)
     pos = 0;
 
     if (choices == NULL || p[choices->val] != '['
-        || llm_json_array_next(p, choices->val, choices->val_end, &pos, &v,
-                               &ve) != 1)
+        || llm_json_array_next(p, &tape, choices->val, choices->val_end,
+                               &pos, &v, &ve) != 1)
     {
         /* usage only, or nothing: llm_chunk_end() shows usage if asked */
         if (has_usage) {
@@ -504,7 +505,7 @@ llm_openai_fast_chunk(llm_stream_t *s, const char *p, size_t n)
     /* pos, v and ve hold the first element already */
     do {
         if (p[v] == '{'
-            && llm_openai_fast_choice(p, v, ve, first, &sp, &f, s)
+            && llm_openai_fast_choice(p, &tape, v, ve, first, &sp, &f, s)
                != LLM_OK)
         {
             return LLM_DECLINED;
@@ -512,8 +513,8 @@ llm_openai_fast_chunk(llm_stream_t *s, const char *p, size_t n)
 
         first = 0;
 
-    } while ((rc = llm_json_array_next(p, choices->val, choices->val_end,
-                                       &pos, &v, &ve))
+    } while ((rc = llm_json_array_next(p, &tape, choices->val,
+                                       choices->val_end, &pos, &v, &ve))
              == 1);
 
     if (rc != 0) {
@@ -576,15 +577,16 @@ llm_openai_fast_chunk(llm_stream_t *s, const char *p, size_t n)
 
 /* llm_openai_chunk_choice() on the bytes of one choice object */
 static int
-llm_openai_fast_choice(const char *p, size_t start, size_t end, int first,
-    llm_json_splice_t *sp, llm_openai_fast_t *f, const llm_stream_t *s)
+llm_openai_fast_choice(const char *p, const llm_json_tape_t *tape,
+    size_t start, size_t end, int first, llm_json_splice_t *sp,
+    llm_openai_fast_t *f, const llm_stream_t *s)
 {
     int                        finished;
     size_t                     count;
     llm_json_obj_t             c;
     const llm_json_member_t   *fr, *delta;
 
-    if (llm_json_object(p, start, end, &c) != 0
+    if (llm_json_object(p, tape, start, end, &c) != 0
         || c.escaped || llm_json_has_dups(&c, p)
         || llm_json_case_variant(&c, p, "logprobs", 8))
     {
@@ -616,7 +618,8 @@ llm_openai_fast_choice(const char *p, size_t start, size_t end, int first,
     delta = llm_json_get(&c, p, "delta", 5);
 
     if (delta && p[delta->val] == '{') {
-        return llm_openai_fast_delta(p, delta, first, finished, sp, f);
+        return llm_openai_fast_delta(p, tape, delta, first, finished, sp,
+                                     f);
     }
 
     return LLM_OK;
@@ -625,8 +628,9 @@ llm_openai_fast_choice(const char *p, size_t start, size_t end, int first,
 
 /* llm_openai_chunk_delta(), and whether the first delta has a role */
 static int
-llm_openai_fast_delta(const char *p, const llm_json_member_t *dm, int first,
-    int finished, llm_json_splice_t *sp, llm_openai_fast_t *f)
+llm_openai_fast_delta(const char *p, const llm_json_tape_t *tape,
+    const llm_json_member_t *dm, int first, int finished,
+    llm_json_splice_t *sp, llm_openai_fast_t *f)
 {
     int                        rc, k;
     double                     idx;
@@ -635,7 +639,7 @@ llm_openai_fast_delta(const char *p, const llm_json_member_t *dm, int first,
     llm_json_obj_t             d, t;
     const llm_json_member_t   *x, *i;
 
-    if (llm_json_object(p, dm->val, dm->val_end, &d) != 0
+    if (llm_json_object(p, tape, dm->val, dm->val_end, &d) != 0
         || d.escaped || llm_json_has_dups(&d, p))
     {
         return LLM_DECLINED;
@@ -677,15 +681,15 @@ llm_openai_fast_delta(const char *p, const llm_json_member_t *dm, int first,
         pos = 0;
         k = 0;
 
-        while ((rc = llm_json_array_next(p, x->val, x->val_end, &pos, &v,
-                                         &ve))
+        while ((rc = llm_json_array_next(p, tape, x->val, x->val_end, &pos,
+                                         &v, &ve))
                == 1)
         {
             k++;
             idx = 0;
 
             if (p[v] == '{') {
-                if (llm_json_object(p, v, ve, &t) != 0 || t.escaped) {
+                if (llm_json_object(p, tape, v, ve, &t) != 0 || t.escaped) {
                     return LLM_DECLINED;
                 }
 

@@ -272,7 +272,7 @@ static int llm_fallbacks_strings(const cJSON *list, char ***out,
 static int llm_fallbacks_known(const char *name, const char *const *known,
     size_t nknown);
 static int llm_fallbacks_loop(const llm_fallbacks_t *fb, const char *group,
-    const char **path, size_t depth, char *err, size_t errlen);
+    const char **path, size_t depth, char *done, char *err, size_t errlen);
 static const llm_fallback_t *llm_fallbacks_find(const llm_fallbacks_t *fb,
     const char *group);
 static void llm_fallbacks_walk(const llm_fallbacks_t *fb, const char *group,
@@ -284,6 +284,7 @@ llm_fallbacks_parse(const cJSON *list, const cJSON *dflt,
     const char *const *known, size_t nknown, llm_fallbacks_t *fb,
     char *err, size_t errlen)
 {
+    char          *done;
     size_t         i, j;
     const cJSON   *e, *kv;
     const char    *path[64];
@@ -356,15 +357,25 @@ llm_fallbacks_parse(const cJSON *list, const cJSON *dflt,
         }
     }
 
+    done = calloc(fb->n + 1, 1);
+    if (done == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+
     for (i = 0; i < fb->n; i++) {
         path[0] = fb->items[i].group;
 
-        if (llm_fallbacks_loop(fb, fb->items[i].group, path, 1, err, errlen)
+        if (llm_fallbacks_loop(fb, fb->items[i].group, path, 1, done, err,
+                               errlen)
             != 0)
         {
+            free(done);
             return -1;
         }
     }
+
+    free(done);
 
     return 0;
 }
@@ -469,15 +480,19 @@ llm_fallbacks_known(const char *name, const char *const *known,
 }
 
 
+/*
+ * A depth-first walk; done[] marks groups whose every chain was walked
+ * already, so each group is walked once and the check stays linear.
+ */
 static int
 llm_fallbacks_loop(const llm_fallbacks_t *fb, const char *group,
-    const char **path, size_t depth, char *err, size_t errlen)
+    const char **path, size_t depth, char *done, char *err, size_t errlen)
 {
     size_t                 i, j, len;
     const llm_fallback_t  *f;
 
     f = llm_fallbacks_find(fb, group);
-    if (f == NULL) {
+    if (f == NULL || done[f - fb->items]) {
         return 0;
     }
 
@@ -511,12 +526,15 @@ llm_fallbacks_loop(const llm_fallbacks_t *fb, const char *group,
 
         path[depth] = f->to[i];
 
-        if (llm_fallbacks_loop(fb, f->to[i], path, depth + 1, err, errlen)
+        if (llm_fallbacks_loop(fb, f->to[i], path, depth + 1, done, err,
+                               errlen)
             != 0)
         {
             return -1;
         }
     }
+
+    done[f - fb->items] = 1;
 
     return 0;
 }

@@ -23,6 +23,7 @@
 static int fuzz_same(const cJSON *x, const cJSON *y);
 static void fuzz_members(const char *p, size_t size, const llm_json_obj_t *o,
     const cJSON *tree);
+static void fuzz_tape(const char *p, size_t size);
 static void fuzz_splice(const char *p, const llm_json_obj_t *o,
     const cJSON *tree, uint64_t mask);
 
@@ -77,7 +78,7 @@ fuzz_members(const char *p, size_t size, const llm_json_obj_t *o,
     const cJSON     *c, *e;
     llm_json_obj_t   l;
 
-    if (llm_json_object(p, o->start, o->end, &l) != 0 || l.n != o->n
+    if (llm_json_object(p, NULL, o->start, o->end, &l) != 0 || l.n != o->n
         || memcmp(l.m, o->m, o->n * sizeof(llm_json_member_t)) != 0)
     {
         abort();
@@ -100,7 +101,7 @@ fuzz_members(const char *p, size_t size, const llm_json_obj_t *o,
         }
 
         if (p[v] == '{') {
-            if (llm_json_object(p, v, ve, &l) != 0) {
+            if (llm_json_object(p, NULL, v, ve, &l) != 0) {
                 /* only more members than fit is a reason */
                 if (cJSON_GetArraySize(c) <= LLM_JSON_MAX_MEMBERS) {
                     abort();
@@ -111,7 +112,7 @@ fuzz_members(const char *p, size_t size, const llm_json_obj_t *o,
             pos = 0;
             e = c->child;
 
-            while ((rc = llm_json_array_next(p, v, ve, &pos, &ev, &eve))
+            while ((rc = llm_json_array_next(p, NULL, v, ve, &pos, &ev, &eve))
                    == 1)
             {
                 if (e == NULL || (p[ev] == '{') != cJSON_IsObject(e)) {
@@ -141,14 +142,82 @@ fuzz_members(const char *p, size_t size, const llm_json_obj_t *o,
 }
 
 
+/* every span on the tape is one container; skipping with it agrees */
+static void
+fuzz_tape(const char *p, size_t size)
+{
+    int              rc, rc2;
+    size_t           pos, pos2, v, ve, v2, ve2;
+    uint32_t         k;
+    llm_json_obj_t   a, b;
+    llm_json_tape_t  tape;
+
+    if (llm_json_scan(p, size, NULL, &tape) != 0) {
+        abort();
+    }
+
+    for (k = 0; k < tape.n; k++) {
+        if (tape.end[k] <= tape.start[k] || tape.end[k] > size
+            || (k && tape.start[k] <= tape.start[k - 1]))
+        {
+            abort();
+        }
+
+        if (p[tape.start[k]] == '{') {
+            rc = llm_json_object(p, NULL, tape.start[k], tape.end[k], &a);
+            rc2 = llm_json_object(p, &tape, tape.start[k], tape.end[k], &b);
+
+            if (rc != rc2
+                || (rc == -1 && a.n < LLM_JSON_MAX_MEMBERS)
+                || (rc == 0
+                    && (a.n != b.n
+                        || memcmp(a.m, b.m, a.n * sizeof(llm_json_member_t))
+                           != 0)))
+            {
+                abort();
+            }
+
+            continue;
+        }
+
+        if (p[tape.start[k]] != '[') {
+            abort();
+        }
+
+        pos = 0;
+        pos2 = 0;
+
+        while ((rc = llm_json_array_next(p, NULL, tape.start[k], tape.end[k],
+                                         &pos, &v, &ve))
+               == 1)
+        {
+            if (llm_json_array_next(p, &tape, tape.start[k], tape.end[k],
+                                    &pos2, &v2, &ve2) != 1
+                || v != v2 || ve != ve2)
+            {
+                abort();
+            }
+        }
+
+        if (rc != 0
+            || llm_json_array_next(p, &tape, tape.start[k], tape.end[k],
+                                   &pos2, &v2, &ve2) != 0)
+        {
+            abort();
+        }
+    }
+}
+
+
 static void
 fuzz_splice(const char *p, const llm_json_obj_t *o, const cJSON *tree,
     uint64_t mask)
 {
     int                 rc;
     char                num[24];
-    cJSON              *want, *got, *c, *next;
-    size_t              count;
+    cJSON              *want, *got, *c, *v, *next;
+    const char         *n;
+    size_t              count, edits;
     uint32_t            i, first;
     llm_buf_t           out;
     llm_json_splice_t   sp;
@@ -177,8 +246,8 @@ fuzz_splice(const char *p, const llm_json_obj_t *o, const cJSON *tree,
                          "x\"\n", 3, 1);
     }
 
-    llm_json_add(&sp, o, &count, "added", 5,
-                 llm_json_int(num, -(long long) mask), strlen(num), 0);
+    n = llm_json_int(num, -(long long) (mask & 0xffffffff));
+    llm_json_add(&sp, o, &count, "added", 5, n, strlen(n), 0);
     llm_json_add(&sp, o, &count, "k\"", 2, "s\\", 2, 1);
 
     /* the same on the tree */
@@ -189,25 +258,39 @@ fuzz_splice(const char *p, const llm_json_obj_t *o, const cJSON *tree,
             cJSON_Delete(cJSON_DetachItemViaPointer(want, c));
 
         } else if (i == first) {
-            cJSON_ReplaceItemViaPointer(want, c, cJSON_CreateString("x\"\n"));
+            /* a replacement via pointer does not take the name over */
+            v = cJSON_CreateString("x\"\n");
+            v->string = strdup(c->string);
+            cJSON_ReplaceItemViaPointer(want, c, v);
         }
     }
 
     cJSON_AddItemToObject(want, "added",
-                          cJSON_CreateNumber((double) -(long long) mask));
+                          cJSON_CreateNumber(-(double) (mask & 0xffffffff)));
     cJSON_AddItemToObject(want, "k\"", cJSON_CreateString("s\\"));
 
     memset(&out, 0, sizeof(llm_buf_t));
     rc = llm_json_splice(&sp, &out);
 
-    if (rc != 0) {
+    /* one edit per member removed, the replacement, the two added */
+    for (i = 0, edits = 2 + (first < o->n); i < o->n && i < 64; i++) {
+        edits += (mask >> i) & 1;
+    }
+
+    if (rc != (edits > LLM_JSON_MAX_EDITS ? -1 : 0)) {
         abort();
+    }
+
+    if (rc != 0) {
+        cJSON_Delete(want);
+        llm_buf_free(&out);
+        return;
     }
 
     got = cJSON_Parse(out.data);
 
     if (got == NULL || !fuzz_same(got, want)
-        || llm_json_scan(out.data, out.len, NULL) != 0)
+        || llm_json_scan(out.data, out.len, NULL, NULL) != 0)
     {
         abort();
     }
@@ -231,7 +314,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     p = (const char *) data;
 
-    rc = llm_json_scan(p, size, NULL);
+    rc = llm_json_scan(p, size, NULL, NULL);
 
     if (rc == 0) {
         a = cJSON_ParseWithLengthOpts(p, size, &end, 0);
@@ -263,7 +346,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cJSON_Delete(b);
         llm_buf_free(&min);
 
-        if (llm_json_scan(p, size, &o) == 0) {
+        fuzz_tape(p, size);
+
+        if (llm_json_scan(p, size, &o, NULL) == 0) {
             fuzz_members(p, size, &o, a);
 
             mask = 0;
@@ -277,7 +362,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         cJSON_Delete(a);
 
-    } else if (llm_json_scan(p, size, &o) == 0) {
+    } else if (llm_json_scan(p, size, &o, NULL) == 0) {
         /* an object is accepted only if the text is */
         abort();
     }

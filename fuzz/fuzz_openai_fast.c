@@ -85,7 +85,7 @@ fuzz_json_same(const char *a, const char *b)
     cJSON           *x, *y;
     llm_json_obj_t   o;
 
-    if (llm_json_scan(a, strlen(a), &o) != 0 || o.space) {
+    if (llm_json_scan(a, strlen(a), &o, NULL) != 0 || o.space) {
         return 0;
     }
 

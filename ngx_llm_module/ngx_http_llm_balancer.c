@@ -74,14 +74,14 @@ ngx_http_llm_init_peer(ngx_http_request_t *r,
     u->peer.get = ngx_http_llm_get_peer;
     u->peer.free = ngx_http_llm_free_peer;
     u->peer.data = ctx;
-    u->peer.tries = ctx->nplan;
+    /* the first tries of the plan may have been skipped already */
+    u->peer.tries = ctx->nplan - ctx->attempt;
 
 #if (NGX_HTTP_SSL)
     u->peer.set_session = ngx_http_llm_set_session;
     u->peer.save_session = ngx_http_llm_save_session;
 #endif
 
-    ctx->attempt = 0;
     ctx->deploy = NULL;
 
     return NGX_OK;
@@ -102,35 +102,49 @@ ngx_http_llm_get_peer(ngx_peer_connection_t *pc, void *data)
     r = ctx->request;
     u = r->upstream;
 
-    if (ctx->attempt >= ctx->nplan) {
-        return NGX_BUSY;
-    }
-
-    d = &((ngx_http_llm_deploy_t *) ctx->lmcf->deploys.elts)
-                                            [ctx->plan[ctx->attempt].deploy];
-
-    ctx->token_phase = 0;
-
-    if (ctx->need_token) {
-        /* this try goes to the token endpoint, see ngx_http_llm_auth.c */
-        ctx->deploy = d;
-        return ngx_http_llm_auth_try(pc, ctx, d);
-    }
-
-    if ((d != ctx->deploy && ctx->deploy != NULL) || ctx->rebuild) {
-        ctx->rebuild = 0;
-
-        /* another deployment: another body, auth, signature */
-        cl = ngx_http_llm_build_request(r, ctx, d, &ctx->error);
-        if (cl == NULL) {
-            ngx_log_error(NGX_LOG_ERR, pc->log, 0,
-                          "llm: model \"%V\": %s", &ctx->group->name,
-                          ctx->error.message);
-            ctx->error_set = 1;
+    for ( ;; ) {
+        if (ctx->attempt >= ctx->nplan) {
             return NGX_BUSY;
         }
 
-        u->request_bufs = cl;
+        d = &((ngx_http_llm_deploy_t *) ctx->lmcf->deploys.elts)
+                                            [ctx->plan[ctx->attempt].deploy];
+
+        ctx->token_phase = 0;
+
+        if (ctx->need_token) {
+            /* this try goes to the token endpoint, see ngx_http_llm_auth.c */
+            ctx->deploy = d;
+            return ngx_http_llm_auth_try(pc, ctx, d);
+        }
+
+        if ((d == ctx->deploy || ctx->deploy == NULL) && !ctx->rebuild) {
+            break;
+        }
+
+        /* another deployment: another body, auth, signature */
+        cl = ngx_http_llm_build_request(r, ctx, d, &ctx->error);
+
+        if (cl) {
+            ctx->rebuild = 0;
+            ctx->error_set = 0;
+            u->request_bufs = cl;
+            break;
+        }
+
+        /* one that cannot take the request is passed over */
+        ngx_log_error(NGX_LOG_INFO, pc->log, 0,
+                      "llm: deployment \"%s\" of model \"%s\" cannot take "
+                      "the request: %s", d->dep->id, d->dep->model_name,
+                      ctx->error.message);
+
+        ctx->error_set = 1;
+        ctx->rebuild = 1;
+        ctx->attempt++;
+
+        if (pc->tries > 1) {
+            pc->tries--;
+        }
     }
 
     ctx->deploy = d;

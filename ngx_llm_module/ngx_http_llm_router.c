@@ -327,11 +327,14 @@ ngx_http_llm_litellm_headers(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
         if (ctx->plan[i].group == t->group) {
             retries++;
         }
-
-        if (ctx->plan[i + 1].group != ctx->plan[i].group) {
-            fallbacks++;
-        }
     }
+
+    /*
+     * groups are numbered down the chain, also those that had nothing
+     * to try (all cooling down): the answering group's number is how
+     * far the call fell back
+     */
+    fallbacks = t->group;
 
     p = ngx_pnalloc(r->pool, d->name.len + ngx_strlen(d->dep->base.path)
                              + sizeof("https://") + 2 * NGX_INT_T_LEN);

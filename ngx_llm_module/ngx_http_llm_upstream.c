@@ -14,6 +14,8 @@
 #include "ngx_http_llm_module.h"
 
 
+static ngx_int_t ngx_http_llm_first_try(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, llm_error_t *err);
 static ngx_int_t ngx_http_llm_create_request(ngx_http_request_t *r);
 static ngx_int_t ngx_http_llm_reinit_request(ngx_http_request_t *r);
 static void ngx_http_llm_abort_request(ngx_http_request_t *r);
@@ -28,7 +30,6 @@ ngx_http_llm_upstream_start(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     ngx_uint_t                level;
     llm_error_t               err;
     ngx_http_upstream_t      *u;
-    ngx_http_llm_deploy_t    *d;
     ngx_http_llm_loc_conf_t  *llcf;
 
     /* again after waiting for an access token: the plan stands */
@@ -46,10 +47,12 @@ ngx_http_llm_upstream_start(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    d = &((ngx_http_llm_deploy_t *) ctx->lmcf->deploys.elts)
-                                                     [ctx->plan[0].deploy];
-
-    switch (ngx_http_llm_auth(r, ctx, d, &err)) {
+    /*
+     * the first try is built now, so that a request no provider of the
+     * plan can take is refused before any connection is made; one that
+     * this deployment cannot take may suit the next
+     */
+    switch (ngx_http_llm_first_try(r, ctx, &err)) {
 
     case NGX_OK:
         break;
@@ -57,24 +60,15 @@ ngx_http_llm_upstream_start(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     case NGX_AGAIN:
         return NGX_DONE;
 
-    default:
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "llm: %s",
-                      err.message);
-        return ngx_http_llm_send_error(r, &err);
-    }
-
-    /*
-     * the first try is built now, so that a request this provider cannot
-     * take is refused before any connection is made
-     */
-
-    ctx->prebuilt = ngx_http_llm_build_request(r, ctx, d, &err);
-    if (ctx->prebuilt == NULL) {
+    case NGX_DECLINED:
         level = (err.status >= 500) ? NGX_LOG_ERR : NGX_LOG_INFO;
 
         ngx_log_error(level, r->connection->log, 0, "llm: model \"%V\": %s",
                       &ctx->group->name, err.message);
         return ngx_http_llm_send_error(r, &err);
+
+    default:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (ngx_http_upstream_create(r) != NGX_OK) {
@@ -109,6 +103,54 @@ ngx_http_llm_upstream_start(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     ngx_http_upstream_init(r);
 
     return NGX_DONE;
+}
+
+
+/*
+ * NGX_OK: ctx->prebuilt holds the request of plan[ctx->attempt];
+ * NGX_AGAIN: waiting for an access token; NGX_DECLINED: no deployment
+ * of the plan can take the request, err says why the first could not.
+ */
+static ngx_int_t
+ngx_http_llm_first_try(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    llm_error_t *err)
+{
+    ngx_int_t               rc;
+    llm_error_t             e;
+    ngx_http_llm_deploy_t  *d;
+
+    for ( /* void */ ; ctx->attempt < ctx->nplan; ctx->attempt++) {
+        d = &((ngx_http_llm_deploy_t *) ctx->lmcf->deploys.elts)
+                                            [ctx->plan[ctx->attempt].deploy];
+
+        rc = ngx_http_llm_auth(r, ctx, d, &e);
+
+        if (rc == NGX_AGAIN) {
+            return NGX_AGAIN;
+        }
+
+        if (rc == NGX_OK) {
+            ctx->prebuilt = ngx_http_llm_build_request(r, ctx, d, &e);
+
+            if (ctx->prebuilt) {
+                return NGX_OK;
+            }
+        }
+
+        if (ctx->attempt == 0 || !ctx->error_set) {
+            *err = e;
+            ctx->error_set = 1;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "llm: deployment \"%s\" of model \"%s\" cannot take "
+                      "the request: %s", d->dep->id, d->dep->model_name,
+                      e.message);
+    }
+
+    ctx->error_set = 0;
+
+    return NGX_DECLINED;
 }
 
 

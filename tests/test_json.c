@@ -21,6 +21,7 @@
 
 
 static int t_scan(const char *s);
+static void t_tape_check(const char *p, size_t len);
 static void t_same_as_cjson(const char *p, size_t len);
 static char *t_splice(llm_json_splice_t *sp);
 static void t_json_eq(const char *got, const char *expect);
@@ -29,7 +30,7 @@ static void t_json_eq(const char *got, const char *expect);
 static int
 t_scan(const char *s)
 {
-    return llm_json_scan(s, strlen(s), NULL);
+    return llm_json_scan(s, strlen(s), NULL, NULL);
 }
 
 
@@ -42,7 +43,7 @@ t_same_as_cjson(const char *p, size_t len)
     llm_buf_t         min;
     const char       *end;
 
-    assert_int_equal(llm_json_scan(p, len, NULL), 0);
+    assert_int_equal(llm_json_scan(p, len, NULL, NULL), 0);
 
     a = cJSON_ParseWithLengthOpts(p, len, &end, 0);
     if (a == NULL) {
@@ -72,6 +73,58 @@ t_same_as_cjson(const char *p, size_t len)
     cJSON_Delete(a);
     cJSON_Delete(b);
     llm_buf_free(&min);
+}
+
+
+/* every span on the tape is one container, and skipping agrees */
+static void
+t_tape_check(const char *p, size_t len)
+{
+    int              rc;
+    size_t           pos, v, ve, v2, ve2, pos2;
+    uint32_t         k;
+    llm_json_obj_t   a, b;
+    llm_json_tape_t  tape;
+
+    if (llm_json_scan(p, len, NULL, &tape) != 0) {
+        return;
+    }
+
+    for (k = 0; k < tape.n; k++) {
+        if (k) {
+            assert_true(tape.start[k] > tape.start[k - 1]);
+        }
+
+        if (p[tape.start[k]] == '{') {
+            assert_int_equal(llm_json_object(p, NULL, tape.start[k],
+                                             tape.end[k], &a), 0);
+            assert_int_equal(llm_json_object(p, &tape, tape.start[k],
+                                             tape.end[k], &b), 0);
+            assert_int_equal(a.n, b.n);
+            assert_memory_equal(a.m, b.m, a.n * sizeof(llm_json_member_t));
+            continue;
+        }
+
+        assert_int_equal(p[tape.start[k]], '[');
+        pos = 0;
+        pos2 = 0;
+
+        while ((rc = llm_json_array_next(p, NULL, tape.start[k], tape.end[k],
+                                         &pos, &v, &ve))
+               == 1)
+        {
+            assert_int_equal(llm_json_array_next(p, &tape, tape.start[k],
+                                                 tape.end[k], &pos2, &v2,
+                                                 &ve2), 1);
+            assert_int_equal(v, v2);
+            assert_int_equal(ve, ve2);
+        }
+
+        assert_int_equal(rc, 0);
+        assert_int_equal(llm_json_array_next(p, &tape, tape.start[k],
+                                             tape.end[k], &pos2, &v2, &ve2),
+                         0);
+    }
 }
 
 
@@ -151,7 +204,8 @@ test_refuses(void **state)
     static const char  *bad[] = {
         "", " ", "{", "}", "[", "{\"a\"}", "{\"a\":}", "{,}", "{\"a\":1,}",
         "[1,]", "[,1]", "{\"a\" 1}", "{a:1}", "{'a':1}", "01", "1.", ".5",
-        "+1", "-", "1e", "1-", "0.5.5", "1e5e5", "06e8079-l-", "1e+", "--1", "NaN", "Infinity", "tru",
+        "+1", "-", "1e", "1-", "0.5.5", "1e5e5", "06e8079-l-", "1e+",
+        "--1", "NaN", "Infinity", "tru",
         "nul", "fals", "True", "\"abc", "\"\\x\"", "\"\\u12\"",
         "\"\\u12g4\"",
         /* cJSON would end the string at the NUL */
@@ -172,7 +226,8 @@ test_refuses(void **state)
     }
 
     /* an object wanted, another value given */
-    assert_int_equal(llm_json_scan("[1]", 3, &(llm_json_obj_t) { 0 }), -1);
+    assert_int_equal(llm_json_scan("[1]", 3, &(llm_json_obj_t) { 0 }, NULL),
+                     -1);
 
     /* nesting: the limit is accepted, one more is not */
     for (i = 0; i < LLM_JSON_MAX_DEPTH; i++) {
@@ -180,19 +235,21 @@ test_refuses(void **state)
         deep[2 * LLM_JSON_MAX_DEPTH - 1 - i] = ']';
     }
 
-    assert_int_equal(llm_json_scan(deep, 2 * LLM_JSON_MAX_DEPTH, NULL), 0);
+    assert_int_equal(llm_json_scan(deep, 2 * LLM_JSON_MAX_DEPTH, NULL, NULL),
+                     0);
 
     memmove(deep + 1, deep, 2 * LLM_JSON_MAX_DEPTH);
     deep[0] = '[';
     deep[2 * LLM_JSON_MAX_DEPTH + 1] = ']';
-    assert_int_equal(llm_json_scan(deep, 2 * LLM_JSON_MAX_DEPTH + 2, NULL),
+    assert_int_equal(llm_json_scan(deep, 2 * LLM_JSON_MAX_DEPTH + 2, NULL,
+                                   NULL),
                      -1);
 
     /* numbers: cJSON reads 63 characters at most; here 60 */
     memset(num, '1', 60);
-    assert_int_equal(llm_json_scan(num, 60, NULL), 0);
+    assert_int_equal(llm_json_scan(num, 60, NULL, NULL), 0);
     memset(num, '1', 61);
-    assert_int_equal(llm_json_scan(num, 61, NULL), -1);
+    assert_int_equal(llm_json_scan(num, 61, NULL, NULL), -1);
 
     /* a document cut anywhere is refused */
     {
@@ -200,7 +257,7 @@ test_refuses(void **state)
             "{\"a\":[1,{\"b\":\"x\\u00e9\"}],\"c\":true}";
 
         for (k = 0; k < sizeof(doc) - 1; k++) {
-            assert_int_equal(llm_json_scan(doc, k, NULL), -1);
+            assert_int_equal(llm_json_scan(doc, k, NULL, NULL), -1);
         }
     }
 }
@@ -216,7 +273,7 @@ test_members(void **state)
     p = " { \"id\" : \"x\", \"n\":[1,{\"a\":2}] ,\"o\":{ \"k\": \"v\" },"
         "\"e\":{},\"s\":\"a\\\"b\" , \"z\":-1.5e2 } ";
 
-    assert_int_equal(llm_json_scan(p, strlen(p), &o), 0);
+    assert_int_equal(llm_json_scan(p, strlen(p), &o, NULL), 0);
     assert_int_equal(o.n, 6);
     assert_int_equal(o.escaped, 0);
     assert_int_equal(o.space, 1);
@@ -245,26 +302,26 @@ test_members(void **state)
     assert_false(llm_json_has_dups(&o, p));
 
     /* the light lister finds the same members */
-    assert_int_equal(llm_json_object(p, o.start, o.end, &n), 0);
+    assert_int_equal(llm_json_object(p, NULL, o.start, o.end, &n), 0);
     assert_int_equal(n.n, o.n);
     assert_memory_equal(n.m, o.m, o.n * sizeof(llm_json_member_t));
 
     m = llm_json_get(&o, p, "o", 1);
-    assert_int_equal(llm_json_object(p, m->val, m->val_end, &n), 0);
+    assert_int_equal(llm_json_object(p, NULL, m->val, m->val_end, &n), 0);
     assert_int_equal(n.n, 1);
     assert_memory_equal(p + n.m[0].val, "\"v\"", 3);
 
     m = llm_json_get(&o, p, "e", 1);
-    assert_int_equal(llm_json_object(p, m->val, m->val_end, &n), 0);
+    assert_int_equal(llm_json_object(p, NULL, m->val, m->val_end, &n), 0);
     assert_int_equal(n.n, 0);
 
     /* not an object */
     m = llm_json_get(&o, p, "n", 1);
-    assert_int_equal(llm_json_object(p, m->val, m->val_end, &n), -1);
+    assert_int_equal(llm_json_object(p, NULL, m->val, m->val_end, &n), -1);
 
     /* escaped keys and duplicates are noticed */
     p = "{\"a\\u0062\":1,\"c\":2,\"c\":3}";
-    assert_int_equal(llm_json_scan(p, strlen(p), &o), 0);
+    assert_int_equal(llm_json_scan(p, strlen(p), &o, NULL), 0);
     assert_int_equal(o.escaped, 1);
     assert_true(llm_json_has_dups(&o, p));
     assert_int_equal(o.space, 0);
@@ -286,17 +343,17 @@ test_too_many_members(void **state)
     }
 
     llm_buf_appends(&b, "}");
-    assert_int_equal(llm_json_scan(b.data, b.len, &o), 0);
+    assert_int_equal(llm_json_scan(b.data, b.len, &o, NULL), 0);
     assert_int_equal(o.n, LLM_JSON_MAX_MEMBERS);
-    assert_int_equal(llm_json_object(b.data, 0, b.len, &o), 0);
+    assert_int_equal(llm_json_object(b.data, NULL, 0, b.len, &o), 0);
 
     b.len--;
     llm_buf_appends(&b, ",\"one\":1}");
-    assert_int_equal(llm_json_scan(b.data, b.len, &o), -1);
-    assert_int_equal(llm_json_object(b.data, 0, b.len, &o), -1);
+    assert_int_equal(llm_json_scan(b.data, b.len, &o, NULL), -1);
+    assert_int_equal(llm_json_object(b.data, NULL, 0, b.len, &o), -1);
 
     /* without o, any number */
-    assert_int_equal(llm_json_scan(b.data, b.len, NULL), 0);
+    assert_int_equal(llm_json_scan(b.data, b.len, NULL, NULL), 0);
 
     llm_buf_free(&b);
 }
@@ -313,7 +370,7 @@ test_arrays(void **state)
     pos = 0;
     n = 0;
 
-    while (llm_json_array_next(p, 0, strlen(p), &pos, &v, &ve) == 1) {
+    while (llm_json_array_next(p, NULL, 0, strlen(p), &pos, &v, &ve) == 1) {
         switch (n++) {
         case 0:
             assert_memory_equal(p + v, "1", ve - v);
@@ -336,15 +393,19 @@ test_arrays(void **state)
     assert_int_equal(n, 5);
 
     pos = 0;
-    assert_int_equal(llm_json_array_next("[ ]", 0, 3, &pos, &v, &ve), 0);
+    assert_int_equal(llm_json_array_next("[ ]", NULL, 0, 3, &pos, &v, &ve), 0);
     pos = 0;
-    assert_int_equal(llm_json_array_next("{}", 0, 2, &pos, &v, &ve), -1);
+    assert_int_equal(llm_json_array_next("{}", NULL, 0, 2, &pos, &v, &ve), -1);
     pos = 0;
-    assert_int_equal(llm_json_array_next("[1,]", 0, 4, &pos, &v, &ve), 1);
-    assert_int_equal(llm_json_array_next("[1,]", 0, 4, &pos, &v, &ve), -1);
+    assert_int_equal(llm_json_array_next("[1,]", NULL, 0, 4, &pos, &v, &ve),
+                     1);
+    assert_int_equal(llm_json_array_next("[1,]", NULL, 0, 4, &pos, &v, &ve),
+                     -1);
     pos = 0;
-    assert_int_equal(llm_json_array_next("[1 2]", 0, 5, &pos, &v, &ve), 1);
-    assert_int_equal(llm_json_array_next("[1 2]", 0, 5, &pos, &v, &ve), -1);
+    assert_int_equal(llm_json_array_next("[1 2]", NULL, 0, 5, &pos, &v, &ve),
+                     1);
+    assert_int_equal(llm_json_array_next("[1 2]", NULL, 0, 5, &pos, &v, &ve),
+                     -1);
 }
 
 
@@ -359,14 +420,15 @@ test_splice(void **state)
 
     /* replace, add, remove; whitespace dropped */
     p = "{ \"model\" : \"m\", \"x\" : [ 1, 2 ], \"so\": { },\"drop\":7 }";
-    assert_int_equal(llm_json_scan(p, strlen(p), &o), 0);
+    assert_int_equal(llm_json_scan(p, strlen(p), &o, NULL), 0);
 
     llm_json_splice_init(&sp, p, &o);
     count = o.n;
     llm_json_replace(&sp, o.m[0].val, o.m[0].val_end, "gpt \"4\"", 7, 1);
     count = llm_json_remove(&sp, &o, 1 << 3);
     assert_int_equal(count, 3);
-    assert_int_equal(llm_json_object(p, o.m[2].val, o.m[2].val_end, &so), 0);
+    assert_int_equal(llm_json_object(p, NULL, o.m[2].val, o.m[2].val_end,
+                                     &so), 0);
     {
         size_t  c = so.n;
 
@@ -388,7 +450,7 @@ test_splice(void **state)
         cJSON    *a, *b, *k;
 
         p = "{\"a\":1,\"b\":[2],\"c\":{\"d\":3},\"e\":\"4\"}";
-        assert_int_equal(llm_json_scan(p, strlen(p), &o), 0);
+        assert_int_equal(llm_json_scan(p, strlen(p), &o, NULL), 0);
 
         for (mask = 0; mask < 16; mask++) {
             llm_json_splice_init(&sp, p, &o);
@@ -420,7 +482,7 @@ test_splice(void **state)
 
     /* edits at one offset keep their order; overlaps are refused */
     p = "{\"a\":1}";
-    assert_int_equal(llm_json_scan(p, strlen(p), &o), 0);
+    assert_int_equal(llm_json_scan(p, strlen(p), &o, NULL), 0);
     llm_json_splice_init(&sp, p, &o);
     count = o.n;
     llm_json_add(&sp, &o, &count, "b", 1, "2", 1, 0);
@@ -444,7 +506,7 @@ test_splice(void **state)
 
     /* an empty object gets no comma */
     p = "{ }";
-    assert_int_equal(llm_json_scan(p, strlen(p), &o), 0);
+    assert_int_equal(llm_json_scan(p, strlen(p), &o, NULL), 0);
     llm_json_splice_init(&sp, p, &o);
     count = o.n;
     llm_json_add(&sp, &o, &count, "a", 1, "null", 4, 0);
@@ -453,6 +515,45 @@ test_splice(void **state)
     free(out);
 
     t_json_eq("{\"a\":1}", "{ \"a\" : 1 }");
+}
+
+
+static void
+test_tape(void **state)
+{
+    int              i;
+    const char      *p;
+    llm_buf_t        b;
+    llm_json_obj_t   o;
+    llm_json_tape_t  tape;
+
+    p = " { \"a\" : [ 1, { \"b\" : [ [], {} ] } ], \"c\":{\"d\":\"}]\"},"
+        "\"e\":[[[[[[[[1]]]]]]]] }";
+
+    assert_int_equal(llm_json_scan(p, strlen(p), &o, &tape), 0);
+
+    /* the root, a, {b}, b, [], {}, c, and e's five down to depth 6 */
+    assert_int_equal(tape.n, 12);
+    assert_int_equal(tape.start[0], 1);
+    assert_int_equal(tape.end[0], strlen(p));
+    t_tape_check(p, strlen(p));
+
+    /* a full tape: the rest is skipped the slow way, the same */
+    memset(&b, 0, sizeof(llm_buf_t));
+    llm_buf_appends(&b, "{\"m\":[");
+
+    for (i = 0; i < 2 * LLM_JSON_TAPE; i++) {
+        llm_buf_printf(&b, "%s{\"r\":[%d],\"c\":\"x\"}", i ? "," : "", i);
+    }
+
+    llm_buf_appends(&b, "],\"z\":{\"y\":[]}}");
+    assert_int_equal(llm_json_scan(b.data, b.len, &o, &tape), 0);
+    assert_int_equal(tape.n, LLM_JSON_TAPE);
+    t_tape_check(b.data, b.len);
+    llm_buf_free(&b);
+
+    /* a refused text may leave the tape half done: it is not used */
+    assert_int_equal(llm_json_scan("{\"a\":[1,}", 10, NULL, &tape), -1);
 }
 
 
@@ -534,15 +635,16 @@ test_random_against_cjson(void **state)
 
         buf[len] = '\0';
 
-        if (llm_json_scan(buf, len, NULL) != 0) {
+        if (llm_json_scan(buf, len, NULL, NULL) != 0) {
             continue;
         }
 
         accepted++;
         t_same_as_cjson(buf, len);
+        t_tape_check(buf, len);
 
-        if (llm_json_scan(buf, len, &o) == 0) {
-            assert_int_equal(llm_json_object(buf, o.start, o.end, &l), 0);
+        if (llm_json_scan(buf, len, &o, NULL) == 0) {
+            assert_int_equal(llm_json_object(buf, NULL, o.start, o.end, &l), 0);
             assert_int_equal(l.n, o.n);
             assert_memory_equal(l.m, o.m, o.n * sizeof(llm_json_member_t));
         }
@@ -563,6 +665,7 @@ main(void)
         cmocka_unit_test(test_too_many_members),
         cmocka_unit_test(test_arrays),
         cmocka_unit_test(test_splice),
+        cmocka_unit_test(test_tape),
         cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_random_against_cjson),
     };

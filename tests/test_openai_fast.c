@@ -165,7 +165,7 @@ t_compact(const char *s)
 {
     llm_json_obj_t  o;
 
-    if (llm_json_scan(s, strlen(s), &o) != 0 || o.space) {
+    if (llm_json_scan(s, strlen(s), &o, NULL) != 0 || o.space) {
         fprintf(stderr, "not compact JSON: %s\n", s);
         fail();
     }

@@ -384,7 +384,8 @@ sub _start_nginx {
     }
     $NGINX_PID = $pid;
     $t->{master_pid} = $pid;
-    my $deadline = time + 10;
+    # valgrind makes nginx start (and resolve, and load) much slower
+    my $deadline = time + ($ENV{LLM_TEST_VALGRIND} ? 90 : 10);
     while (1) {
         if (waitpid($pid, WNOHANG) != 0) {
             undef $NGINX_PID;
@@ -910,6 +911,8 @@ sub _write_conf {
     my $server = $phase == 2 && _has($t, 'reload_config') ? _sec($t, 'reload_config') : _sec($t, 'config');
     $server = "location / {\n    llm_pass;\n}\n" unless defined $server;
     my $main = _sec($t, 'main_config') // '';
+    # a block's own worker_processes replaces the default one
+    my $workers = $main =~ /^\s*worker_processes\b/m ? '' : "worker_processes 1;";
     my $level = _sec($t, 'log_level') // $LOG_LEVEL;
     my $llm_config = ($no_module || _has($t, 'no_llm_config')) ? '' : "    llm_config $dir/models.yaml;\n";
     my $load = $no_module ? '' : "load_module $LLM_MODULE;\n";
@@ -919,7 +922,7 @@ sub _write_conf {
 $load
 daemon off;
 master_process on;
-worker_processes 1;
+$workers
 pid $dir/nginx.pid;
 error_log $dir/error.log $level;
 
