@@ -270,12 +270,13 @@ ngx_http_llm_start(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 static cJSON *
 ngx_http_llm_parse_body(ngx_http_request_t *r, llm_error_t *err)
 {
-    off_t         len;
-    u_char       *p, *data;
-    cJSON        *json;
-    ssize_t       n;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
+    off_t                len;
+    u_char              *p, *data;
+    cJSON               *json;
+    ssize_t              n;
+    ngx_buf_t           *b;
+    ngx_chain_t         *cl;
+    ngx_http_llm_ctx_t  *ctx;
 
     len = 0;
 
@@ -290,6 +291,14 @@ ngx_http_llm_parse_body(ngx_http_request_t *r, llm_error_t *err)
         llm_error_set(err, NGX_HTTP_BAD_REQUEST, "invalid_request_error",
                       NULL, NULL, "request body is empty; expected JSON");
         return NULL;
+    }
+
+    cl = r->request_body->bufs;
+
+    /* the usual case, one buffer in memory, needs no copy */
+    if (cl->next == NULL && !cl->buf->in_file) {
+        data = cl->buf->pos;
+        goto parse;
     }
 
     data = ngx_pnalloc(r->pool, len);
@@ -323,6 +332,8 @@ ngx_http_llm_parse_body(ngx_http_request_t *r, llm_error_t *err)
         p += n;
     }
 
+parse:
+
     json = cJSON_ParseWithLength((char *) data, len);
 
     if (json == NULL) {
@@ -343,6 +354,14 @@ ngx_http_llm_parse_body(ngx_http_request_t *r, llm_error_t *err)
                       NULL, NULL, "out of memory");
         return NULL;
     }
+
+    /*
+     * the raw bytes too: an adapter may splice them rather than print
+     * the tree again; they live in the request's memory, for every try
+     */
+    ctx = ngx_http_get_module_ctx(r, ngx_http_llm_module);
+    ctx->call.body = (const char *) data;
+    ctx->call.body_len = len;
 
     return json;
 }

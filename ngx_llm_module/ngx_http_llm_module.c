@@ -456,6 +456,9 @@ ngx_http_llm_init_process(ngx_cycle_t *cycle)
 {
     ngx_http_llm_main_conf_t  *lmcf;
 
+    /* ids minted in this worker must not repeat another worker's */
+    llm_rand_reseed();
+
     lmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_llm_module);
 
     if (lmcf == NULL || lmcf->cfg == NULL) {

@@ -696,8 +696,8 @@ static const char  *t_responses[] = {
 static const char  *t_responses_slow[] = {
     "", "not json", "[1,2]", "{\"id\":\"x\"}", "{\"choices\":{}}",
     "{\"choices\":[", "null", "{\"error\":{\"message\":\"boom\"}}",
-    "{\"choices\":[{\"message\":{\"content\":[{\"type\":\"text\","
-    "\"text\":\"a\"}]}}]}",
+    ("{\"choices\":[{\"message\":{\"content\":[{\"type\":\"text\","
+     "\"text\":\"a\"}]}}]}"),
     "{\"choices\":[],\"choices\":[]}",
     "{\"choices\":[{\"message\":{\"content\":\"a\",\"content\":\"b\"}}]}",
     "{\"choices\":[{\"logprobs\":null,\"logprobs\":1}]}",
