@@ -26,6 +26,7 @@ static int llm_openai_chat(const llm_call_t *call, cJSON *root,
 static int llm_openai_embeddings(const llm_call_t *call, cJSON *root,
     llm_usage_t *usage, llm_error_t *err);
 static int llm_openai_choice(const llm_call_t *call, cJSON *c);
+static cJSON *llm_openai_embed_usage(const llm_usage_t *usage);
 static int llm_put(cJSON *o, const char *key, cJSON *v);
 static int llm_openai_ensure_null(cJSON *o, const char *key);
 static int llm_openai_join_part(const cJSON *part, llm_buf_t *text,
@@ -570,7 +571,43 @@ llm_openai_embeddings(const llm_call_t *call, cJSON *root,
 
     llm_openai_usage(cJSON_GetObjectItemCaseSensitive(root, "usage"), usage);
 
+    if (call->dep->provider == LLM_PROVIDER_OPENAI) {
+        return LLM_OK;
+    }
+
+    /*
+     * others (Mistral) add their own keys: the client gets OpenAI's
+     * shape, whichever provider answered
+     */
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "id");
+
+    if (llm_put(root, "usage", llm_openai_embed_usage(usage)) != LLM_OK) {
+        llm_error_set(err, 500, "server_error", NULL, NULL, "out of memory");
+        return LLM_ERROR;
+    }
+
     return LLM_OK;
+}
+
+
+static cJSON *
+llm_openai_embed_usage(const llm_usage_t *usage)
+{
+    cJSON  *u;
+
+    u = cJSON_CreateObject();
+
+    if (u == NULL
+        || cJSON_AddNumberToObject(u, "prompt_tokens",
+                                   (double) usage->prompt_tokens) == NULL
+        || cJSON_AddNumberToObject(u, "total_tokens",
+                                   (double) usage->prompt_tokens) == NULL)
+    {
+        cJSON_Delete(u);
+        return NULL;
+    }
+
+    return u;
 }
 
 
@@ -756,6 +793,13 @@ llm_openai_error_json(const llm_call_t *call, int status, const cJSON *root,
     }
 
     detail = cJSON_GetObjectItemCaseSensitive(eo, "detail");
+
+    if (msg == NULL && detail == NULL) {
+        /* Mistral's older form: {"message": {"detail": [...]}} */
+        detail = cJSON_GetObjectItemCaseSensitive(
+                     cJSON_GetObjectItemCaseSensitive(eo, "message"),
+                     "detail");
+    }
 
     if (msg == NULL && cJSON_IsString(detail)) {
         msg = detail->valuestring;
