@@ -225,5 +225,13 @@ int llm_chunk_json(llm_stream_t *s, cJSON *chunk);
  */
 cJSON *llm_usage_to_json(const llm_usage_t *u);
 
+/*
+ * One OpenAI tool call of a response message (llm_chunk.c):
+ * {"id","type":"function","function":{"name","arguments"}}; NULL on
+ * allocation failure.  name may be NULL.
+ */
+cJSON *llm_tool_call_new(const char *id, const char *name,
+    const char *arguments);
+
 
 #endif /* _LLM_ADAPTER_H_INCLUDED_ */

@@ -147,7 +147,7 @@ llm_bedrock_read_tool(llm_bedrock_msg_t *m, const cJSON *tu)
 {
     char          id[128];
     char         *args;
-    cJSON        *tc, *fn;
+    cJSON        *tc;
     const cJSON  *tid, *name, *input;
 
     tid = cJSON_GetObjectItemCaseSensitive(tu, "toolUseId");
@@ -169,27 +169,10 @@ llm_bedrock_read_tool(llm_bedrock_msg_t *m, const cJSON *tu)
                  cJSON_GetArraySize(m->tool_calls));
     }
 
-    tc = cJSON_CreateObject();
-    fn = cJSON_CreateObject();
-
-    if (tc == NULL || fn == NULL
-        || cJSON_AddStringToObject(tc, "id", id) == NULL
-        || cJSON_AddStringToObject(tc, "type", "function") == NULL
-        || cJSON_AddStringToObject(fn, "name", cJSON_IsString(name)
-                                               ? name->valuestring : "")
-           == NULL
-        || cJSON_AddStringToObject(fn, "arguments", args) == NULL)
-    {
-        cJSON_Delete(tc);
-        cJSON_Delete(fn);
-        free(args);
-        return LLM_ERROR;
-    }
-
+    tc = llm_tool_call_new(id, cJSON_GetStringValue(name), args);
     free(args);
 
-    if (llm_bedrock_put(tc, "function", fn) != LLM_OK) {
-        cJSON_Delete(tc);
+    if (tc == NULL) {
         return LLM_ERROR;
     }
 

@@ -391,3 +391,27 @@ llm_usage_to_json(const llm_usage_t *u)
 
     return o;
 }
+
+
+cJSON *
+llm_tool_call_new(const char *id, const char *name, const char *arguments)
+{
+    cJSON  *tc, *fn;
+
+    tc = cJSON_CreateObject();
+    if (tc == NULL) {
+        return NULL;
+    }
+
+    if (cJSON_AddStringToObject(tc, "id", id) == NULL
+        || cJSON_AddStringToObject(tc, "type", "function") == NULL
+        || (fn = cJSON_AddObjectToObject(tc, "function")) == NULL
+        || cJSON_AddStringToObject(fn, "name", name ? name : "") == NULL
+        || cJSON_AddStringToObject(fn, "arguments", arguments) == NULL)
+    {
+        cJSON_Delete(tc);
+        return NULL;
+    }
+
+    return tc;
+}

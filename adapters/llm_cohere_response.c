@@ -341,7 +341,7 @@ static cJSON *
 llm_cohere_resp_tool_call(const cJSON *t)
 {
     char         id[64], *args;
-    cJSON        *call, *fn;
+    cJSON        *call;
     const cJSON  *idv, *f, *name, *a;
 
     idv = cJSON_GetObjectItemCaseSensitive(t, "id");
@@ -362,30 +362,12 @@ llm_cohere_resp_tool_call(const cJSON *t)
         args = cJSON_PrintUnformatted(a);
     }
 
-    call = cJSON_CreateObject();
-    fn = cJSON_CreateObject();
-
-    if (call == NULL || fn == NULL
-        || cJSON_AddStringToObject(call, "id",
-                                   cJSON_IsString(idv) && idv->valuestring[0]
-                                   ? idv->valuestring : id) == NULL
-        || cJSON_AddStringToObject(call, "type", "function") == NULL
-        || cJSON_AddStringToObject(fn, "name",
-                                   cJSON_IsString(name) ? name->valuestring
-                                   : "") == NULL
-        || cJSON_AddStringToObject(fn, "arguments",
-                                   args ? args
-                                   : cJSON_IsString(a) ? a->valuestring
-                                   : "{}") == NULL)
-    {
-        free(args);
-        cJSON_Delete(call);
-        cJSON_Delete(fn);
-        return NULL;
-    }
-
+    call = llm_tool_call_new(cJSON_IsString(idv) && idv->valuestring[0]
+                             ? idv->valuestring : id,
+                             cJSON_GetStringValue(name),
+                             args ? args
+                             : cJSON_IsString(a) ? a->valuestring : "{}");
     free(args);
-    cJSON_AddItemToObject(call, "function", fn);
 
     return call;
 }

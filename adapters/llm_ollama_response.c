@@ -239,7 +239,7 @@ llm_ollama_message_tools(const cJSON *calls, cJSON **arr, int *ntools)
 {
     int           rc;
     char          id[64], *args;
-    cJSON        *tc, *fn;
+    cJSON        *tc;
     const char   *name;
     const cJSON  *c;
 
@@ -258,21 +258,13 @@ llm_ollama_message_tools(const cJSON *calls, cJSON **arr, int *ntools)
             *arr = cJSON_CreateArray();
         }
 
-        tc = cJSON_CreateObject();
+        tc = *arr ? llm_tool_call_new(id, name, args) : NULL;
+        free(args);
 
-        if (*arr == NULL || tc == NULL
-            || cJSON_AddStringToObject(tc, "id", id) == NULL
-            || cJSON_AddStringToObject(tc, "type", "function") == NULL
-            || (fn = cJSON_AddObjectToObject(tc, "function")) == NULL
-            || cJSON_AddStringToObject(fn, "name", name) == NULL
-            || cJSON_AddStringToObject(fn, "arguments", args) == NULL)
-        {
-            cJSON_Delete(tc);
-            free(args);
+        if (tc == NULL) {
             goto failed;
         }
 
-        free(args);
         cJSON_AddItemToArray(*arr, tc);
         (*ntools)++;
     }

@@ -270,7 +270,7 @@ static cJSON *
 llm_vertex_tool_call(const llm_call_t *call, int k, const cJSON *part)
 {
     char         *id, *args;
-    cJSON        *tc, *fn;
+    cJSON        *tc;
     const char   *name;
     const cJSON  *fc, *a;
 
@@ -281,22 +281,7 @@ llm_vertex_tool_call(const llm_call_t *call, int k, const cJSON *part)
     id = llm_vertex_tool_id(call, k, part);
     args = cJSON_IsObject(a) ? cJSON_PrintUnformatted(a) : strdup("{}");
 
-    tc = cJSON_CreateObject();
-    fn = cJSON_CreateObject();
-
-    if (id == NULL || args == NULL || tc == NULL || fn == NULL
-        || cJSON_AddStringToObject(tc, "id", id) == NULL
-        || cJSON_AddStringToObject(tc, "type", "function") == NULL
-        || cJSON_AddStringToObject(fn, "name", name ? name : "") == NULL
-        || cJSON_AddStringToObject(fn, "arguments", args) == NULL
-        || !cJSON_AddItemToObject(tc, "function", fn))
-    {
-        free(id);
-        free(args);
-        cJSON_Delete(tc);
-        cJSON_Delete(fn);
-        return NULL;
-    }
+    tc = (id && args) ? llm_tool_call_new(id, name, args) : NULL;
 
     free(id);
     free(args);
