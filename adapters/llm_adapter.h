@@ -187,6 +187,14 @@ cJSON *llm_request_prepare(const llm_call_t *call);
 int llm_request_drop_unsupported(cJSON *body, const char *const *names,
     int drop, const char *provider, llm_error_t *err);
 
+/*
+ * OpenAI's "stop" (a string or a list) as the list of sequences the
+ * provider takes under key of out, leaving out empty ones (and with
+ * no_blank those of only whitespace); nothing is added when none is left
+ */
+int llm_request_stop(cJSON *out, const char *key, const cJSON *stop,
+    int no_blank);
+
 /* "call_" + 24 random alphanumerics, NUL-terminated, into buf */
 void llm_mint_id(char *buf, size_t size, const char *prefix);
 

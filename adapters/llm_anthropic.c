@@ -40,7 +40,6 @@ static int llm_anthropic_tool_choice(cJSON *out, cJSON *b, int json_tool,
 static cJSON *llm_anthropic_choice(const cJSON *tc, llm_error_t *err);
 static int llm_anthropic_sampling(cJSON *out, cJSON *b);
 static int llm_anthropic_stop(cJSON *out, const cJSON *stop);
-static int llm_anthropic_stop_add(cJSON *seqs, const cJSON *v);
 static int llm_anthropic_json_format(const cJSON *rf);
 
 
@@ -763,71 +762,11 @@ llm_anthropic_sampling(cJSON *out, cJSON *b)
 }
 
 
-/* stop: a string or an array of strings -> stop_sequences array */
 static int
 llm_anthropic_stop(cJSON *out, const cJSON *stop)
 {
-    cJSON        *seqs;
-    const cJSON  *v;
-
-    if (!cJSON_IsString(stop) && !cJSON_IsArray(stop)) {
-        return LLM_OK;
-    }
-
-    seqs = cJSON_CreateArray();
-    if (seqs == NULL) {
-        return LLM_ERROR;
-    }
-
-    if (cJSON_IsString(stop)) {
-        if (llm_anthropic_stop_add(seqs, stop) != LLM_OK) {
-            cJSON_Delete(seqs);
-            return LLM_ERROR;
-        }
-
-    } else {
-        cJSON_ArrayForEach(v, stop) {
-            if (llm_anthropic_stop_add(seqs, v) != LLM_OK) {
-                cJSON_Delete(seqs);
-                return LLM_ERROR;
-            }
-        }
-    }
-
-    if (cJSON_GetArraySize(seqs) == 0) {
-        cJSON_Delete(seqs);
-        return LLM_OK;
-    }
-
-    return llm_anthropic_put(out, "stop_sequences", seqs);
+    /* Anthropic refuses stop sequences of only whitespace */
+    return llm_request_stop(out, "stop_sequences", stop, 1);
 }
 
 
-/*
- * Anthropic refuses a stop sequence of only whitespace (OpenAI clients
- * often send "\n\n"): such ones are left out, as LiteLLM does
- */
-static int
-llm_anthropic_stop_add(cJSON *seqs, const cJSON *v)
-{
-    const char  *p;
-
-    if (!cJSON_IsString(v)) {
-        return LLM_OK;
-    }
-
-    for (p = v->valuestring; *p; p++) {
-        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r'
-            && *p != '\v' && *p != '\f')
-        {
-            break;
-        }
-    }
-
-    if (*p == '\0') {
-        return LLM_OK;
-    }
-
-    return cJSON_AddItemToArray(seqs, cJSON_CreateString(v->valuestring))
-           ? LLM_OK : LLM_ERROR;
-}

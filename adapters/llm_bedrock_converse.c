@@ -333,49 +333,11 @@ llm_bedrock_budget(const cJSON *b, llm_error_t *err)
 }
 
 
-/* stop: a string or an array of strings; empty ones are left out */
 static int
 llm_bedrock_stop(cJSON *ic, const cJSON *stop)
 {
-    cJSON        *seqs;
-    const cJSON  *v;
-
-    if (!cJSON_IsString(stop) && !cJSON_IsArray(stop)) {
-        return LLM_OK;
-    }
-
-    seqs = cJSON_CreateArray();
-    if (seqs == NULL) {
-        return LLM_ERROR;
-    }
-
-    if (cJSON_IsString(stop)) {
-        if (stop->valuestring[0]
-            && !cJSON_AddItemToArray(seqs,
-                                     cJSON_CreateString(stop->valuestring)))
-        {
-            cJSON_Delete(seqs);
-            return LLM_ERROR;
-        }
-
-    } else {
-        cJSON_ArrayForEach(v, stop) {
-            if (cJSON_IsString(v) && v->valuestring[0]
-                && !cJSON_AddItemToArray(seqs,
-                                         cJSON_CreateString(v->valuestring)))
-            {
-                cJSON_Delete(seqs);
-                return LLM_ERROR;
-            }
-        }
-    }
-
-    if (cJSON_GetArraySize(seqs) == 0) {
-        cJSON_Delete(seqs);
-        return LLM_OK;
-    }
-
-    return llm_bedrock_put(ic, "stopSequences", seqs);
+    /* Claude on Bedrock refuses whitespace-only ones as Anthropic does */
+    return llm_request_stop(ic, "stopSequences", stop, 1);
 }
 
 

@@ -17,6 +17,7 @@
 
 
 static int llm_request_validate_messages(const cJSON *msgs, llm_error_t *err);
+static int llm_request_blank(const char *s, int no_blank);
 
 
 int
@@ -288,4 +289,68 @@ llm_mint_id(char *buf, size_t size, const char *prefix)
     }
 
     buf[plen + i] = '\0';
+}
+
+
+int
+llm_request_stop(cJSON *out, const char *key, const cJSON *stop,
+    int no_blank)
+{
+    cJSON        *seqs;
+    const cJSON  *v, *one;
+
+    if (!cJSON_IsString(stop) && !cJSON_IsArray(stop)) {
+        return LLM_OK;
+    }
+
+    seqs = cJSON_CreateArray();
+    if (seqs == NULL) {
+        return LLM_ERROR;
+    }
+
+    one = cJSON_IsString(stop) ? stop : NULL;
+
+    for (v = one ? one : stop->child; v; v = one ? NULL : v->next) {
+        if (!cJSON_IsString(v) || llm_request_blank(v->valuestring, no_blank))
+        {
+            continue;
+        }
+
+        if (!cJSON_AddItemToArray(seqs, cJSON_CreateString(v->valuestring))) {
+            cJSON_Delete(seqs);
+            return LLM_ERROR;
+        }
+    }
+
+    if (seqs->child == NULL) {
+        cJSON_Delete(seqs);
+        return LLM_OK;
+    }
+
+    if (!cJSON_AddItemToObject(out, key, seqs)) {
+        cJSON_Delete(seqs);
+        return LLM_ERROR;
+    }
+
+    return LLM_OK;
+}
+
+
+/* Anthropic's API refuses "\n\n" as a stop sequence, and so on */
+static int
+llm_request_blank(const char *s, int no_blank)
+{
+    if (!no_blank) {
+        return s[0] == '\0';
+    }
+
+    for ( /* void */ ; *s; s++) {
+        if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r'
+            && *s != '\v' && *s != '\f')
+        {
+            return 0;
+        }
+    }
+
+    return 1;
 }

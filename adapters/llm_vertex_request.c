@@ -261,49 +261,10 @@ llm_vertex_max_tokens(cJSON *gc, const cJSON *b, llm_error_t *err)
 }
 
 
-/* stop: a string or an array of strings -> stopSequences */
 static int
 llm_vertex_stop(cJSON *gc, const cJSON *stop)
 {
-    cJSON        *seqs;
-    const cJSON  *v;
-
-    if (!cJSON_IsString(stop) && !cJSON_IsArray(stop)) {
-        return LLM_OK;
-    }
-
-    seqs = cJSON_CreateArray();
-    if (seqs == NULL) {
-        return LLM_ERROR;
-    }
-
-    if (cJSON_IsString(stop)) {
-        if (stop->valuestring[0]
-            && !cJSON_AddItemToArray(seqs,
-                                     cJSON_CreateString(stop->valuestring)))
-        {
-            cJSON_Delete(seqs);
-            return LLM_ERROR;
-        }
-
-    } else {
-        cJSON_ArrayForEach(v, stop) {
-            if (cJSON_IsString(v) && v->valuestring[0]
-                && !cJSON_AddItemToArray(seqs,
-                                         cJSON_CreateString(v->valuestring)))
-            {
-                cJSON_Delete(seqs);
-                return LLM_ERROR;
-            }
-        }
-    }
-
-    if (seqs->child == NULL) {
-        cJSON_Delete(seqs);
-        return LLM_OK;
-    }
-
-    return llm_vertex_put(gc, "stopSequences", seqs);
+    return llm_request_stop(gc, "stopSequences", stop, 0);
 }
 
 
