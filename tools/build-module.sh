@@ -20,6 +20,7 @@ srcs=$(cd "$top" && ls ngx_llm_module/*.c adapters/*.c | tr '\n' ' ')
 
 if [ ! -f "$build/objs/Makefile" ] \
    || [ "$top/config" -nt "$build/.configured" ] \
+   || [ "$top/tools/build-module.sh" -nt "$build/.configured" ] \
    || [ "$(cat "$build/.srcs" 2>/dev/null)" != "$srcs" ] \
    || [ "$(cat "$build/.src" 2>/dev/null)" != "$src $NGINX_CONFIGURE_ARGS" ]
 then
@@ -28,10 +29,11 @@ then
     cp -a "$src/." "$build/"
     cd "$build"
 
-    # the same flags as the nginx binary, so that the module loads in it
+    # the same flags as the nginx binary, so that the module loads in it;
+    # conf_flags leaves out the binary's -O2, and nginx's own default is -O
     if [ -f conf_flags ]; then
         . ./conf_flags
-        flags=("${NGX_CONF_FLAGS[@]}")
+        flags=("${NGX_CONF_FLAGS[@]}" "--with-cc-opt=-g -O2")
     else
         flags=(--with-compat --with-http_ssl_module --with-threads)
     fi
