@@ -36,6 +36,8 @@ typedef struct {
 static void ngx_http_llm_auth_cleanup_sa(void *data);
 static ngx_int_t ngx_http_llm_auth_endpoint(ngx_conf_t *cf,
     ngx_http_llm_main_conf_t *lmcf, ngx_http_llm_deploy_t *d);
+static ngx_buf_t *ngx_http_llm_auth_request(ngx_pool_t *pool,
+    ngx_http_llm_deploy_t *d);
 static ngx_int_t ngx_http_llm_auth_refresh(ngx_http_llm_main_conf_t *lmcf,
     ngx_http_llm_deploy_t *d, ngx_log_t *log);
 static void ngx_http_llm_auth_fetched(ngx_http_llm_fetch_t *f);
@@ -327,12 +329,48 @@ ngx_http_llm_auth_cached(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 }
 
 
+/* the token request: a form POST whose assertion is a credential */
+static ngx_buf_t *
+ngx_http_llm_auth_request(ngx_pool_t *pool, ngx_http_llm_deploy_t *d)
+{
+    ngx_buf_t  *b;
+    llm_buf_t   body;
+
+    ngx_memzero(&body, sizeof(llm_buf_t));
+
+    if (llm_google_token_request(d->sa, ngx_time(), &body) != 0) {
+        llm_buf_free(&body);
+        return NULL;
+    }
+
+    b = ngx_create_temp_buf(pool, d->token_path.len + d->token_host.len
+                                  + body.len + 256);
+
+    if (b) {
+        b->last = ngx_sprintf(b->last, "POST %V HTTP/1.1" CRLF
+                              "Host: %V" CRLF
+                              "Content-Type: "
+                              "application/x-www-form-urlencoded" CRLF
+                              "Content-Length: %uz" CRLF
+                              "Connection: close" CRLF CRLF,
+                              &d->token_path, &d->token_host, body.len);
+        b->last = ngx_cpymem(b->last, body.data, body.len);
+        b->flush = 1;
+    }
+
+    /* no copy of the assertion lingers in the heap */
+    ngx_explicit_memzero(body.data, body.len);
+    llm_buf_free(&body);
+
+    return b;
+}
+
+
 static ngx_int_t
 ngx_http_llm_auth_refresh(ngx_http_llm_main_conf_t *lmcf,
     ngx_http_llm_deploy_t *d, ngx_log_t *log)
 {
     ngx_buf_t                   *b;
-    llm_buf_t                    body;
     ngx_http_llm_fetch_t        *f;
     ngx_http_llm_token_fetch_t  *tf;
 
@@ -345,36 +383,13 @@ ngx_http_llm_auth_refresh(ngx_http_llm_main_conf_t *lmcf,
         return NGX_ERROR;
     }
 
-    ngx_memzero(&body, sizeof(llm_buf_t));
-
     tf = ngx_palloc(f->pool, sizeof(ngx_http_llm_token_fetch_t));
+    b = ngx_http_llm_auth_request(f->pool, d);
 
-    if (tf == NULL
-        || llm_google_token_request(d->sa, ngx_time(), &body) != 0)
-    {
-        llm_buf_free(&body);
+    if (tf == NULL || b == NULL) {
         ngx_destroy_pool(f->pool);
         return NGX_ERROR;
     }
-
-    b = ngx_create_temp_buf(f->pool, d->token_path.len + d->token_host.len
-                                     + body.len + 256);
-    if (b == NULL) {
-        llm_buf_free(&body);
-        ngx_destroy_pool(f->pool);
-        return NGX_ERROR;
-    }
-
-    b->last = ngx_sprintf(b->last, "POST %V HTTP/1.1" CRLF "Host: %V" CRLF
-                          "Content-Type: application/x-www-form-urlencoded"
-                          CRLF "Content-Length: %uz" CRLF
-                          "Connection: close" CRLF CRLF,
-                          &d->token_path, &d->token_host, body.len);
-    b->last = ngx_cpymem(b->last, body.data, body.len);
-
-    /* the assertion is a credential: no copy of it lingers */
-    ngx_explicit_memzero(body.data, body.len);
-    llm_buf_free(&body);
 
     tf->lmcf = lmcf;
     tf->deploy = d;
@@ -534,7 +549,6 @@ ngx_http_llm_auth_try(ngx_peer_connection_t *pc, ngx_http_llm_ctx_t *ctx,
     ngx_http_llm_deploy_t *d)
 {
     ngx_buf_t            *b;
-    llm_buf_t             body;
     ngx_chain_t          *cl;
     ngx_http_request_t   *r;
     ngx_http_upstream_t  *u;
@@ -548,33 +562,12 @@ ngx_http_llm_auth_try(ngx_peer_connection_t *pc, ngx_http_llm_ctx_t *ctx,
         return NGX_BUSY;
     }
 
-    ngx_memzero(&body, sizeof(llm_buf_t));
-
-    if (llm_google_token_request(d->sa, ngx_time(), &body) != 0) {
-        llm_buf_free(&body);
-        return NGX_BUSY;
-    }
-
-    b = ngx_create_temp_buf(r->pool, d->token_path.len + d->token_host.len
-                                     + body.len + 256);
+    b = ngx_http_llm_auth_request(r->pool, d);
     cl = ngx_alloc_chain_link(r->pool);
 
     if (b == NULL || cl == NULL) {
-        ngx_explicit_memzero(body.data, body.len);
-        llm_buf_free(&body);
-        return NGX_ERROR;
+        return NGX_BUSY;
     }
-
-    b->last = ngx_sprintf(b->last, "POST %V HTTP/1.1" CRLF "Host: %V" CRLF
-                          "Content-Type: application/x-www-form-urlencoded"
-                          CRLF "Content-Length: %uz" CRLF
-                          "Connection: close" CRLF CRLF,
-                          &d->token_path, &d->token_host, body.len);
-    b->last = ngx_cpymem(b->last, body.data, body.len);
-    b->flush = 1;
-
-    ngx_explicit_memzero(body.data, body.len);
-    llm_buf_free(&body);
 
     cl->buf = b;
     cl->next = NULL;
