@@ -23,35 +23,12 @@
 #include "llm_bedrock.h"
 #include "llm_eventstream.h"
 #include "llm_sigv4.h"
+#include "test_util.h"
 
 
 #define AKID    "AKIDEXAMPLE"
 #define SECRET  "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 #define T_2015  ((time_t) 1440938160)
-
-
-/*
- * JSON in the tests below is written with ' for " to stay readable;
- * q() turns it back.
- */
-static char *
-q(const char *s)
-{
-    static char    bufs[8][16384];
-    static int     next;
-    char          *b;
-    size_t         i;
-
-    b = bufs[next++ % 8];
-
-    for (i = 0; s[i] && i < sizeof(bufs[0]) - 1; i++) {
-        b[i] = (s[i] == '\'') ? '"' : s[i];
-    }
-
-    b[i] = '\0';
-
-    return b;
-}
 
 
 static llm_deployment_t  dep;
@@ -127,46 +104,6 @@ teardown(void **state)
     req = NULL;
     dep.params = NULL;
     return 0;
-}
-
-
-static void
-assert_json_eq(const char *actual, size_t len, const char *expected)
-{
-    int     eq;
-    cJSON  *a, *e;
-
-    a = cJSON_ParseWithLength(actual, len);
-    e = cJSON_Parse(expected);
-
-    assert_non_null(e);
-
-    eq = a && cJSON_Compare(a, e, 1);
-
-    if (!eq) {
-        print_error("actual:   %.*s\nexpected: %s\n", (int) len, actual,
-                    expected);
-    }
-
-    cJSON_Delete(a);
-    cJSON_Delete(e);
-
-    assert_true(eq);
-}
-
-
-static const char *
-header(const llm_http_req_t *r, const char *name)
-{
-    size_t  i;
-
-    for (i = 0; i < r->nheaders; i++) {
-        if (strcasecmp(r->headers[i].name, name) == 0) {
-            return r->headers[i].value;
-        }
-    }
-
-    return NULL;
 }
 
 
@@ -408,67 +345,6 @@ stream_all_splits(const llm_buf_t *in, int eof)
     }
 
     return whole;
-}
-
-
-/* compares SSE events as JSON; a null "logprobs" is not in the doc */
-static void
-assert_events_eq(const char *actual, const char *expected)
-{
-    int          n;
-    char        *a, *e, *pa, *pe, *la, *le;
-    cJSON       *ja, *je, *c;
-
-    a = strdup(actual);
-    e = strdup(expected);
-    assert_non_null(a);
-    assert_non_null(e);
-
-    n = 0;
-    la = strtok_r(a, "\n", &pa);
-    le = strtok_r(e, "\n", &pe);
-
-    while (la && le) {
-        n++;
-
-        if (strcmp(le, "data: [DONE]") == 0
-            || strcmp(la, "data: [DONE]") == 0)
-        {
-            assert_string_equal(la, le);
-
-        } else {
-            ja = cJSON_Parse(la + 6);
-            je = cJSON_Parse(le + 6);
-            assert_non_null(ja);
-            assert_non_null(je);
-
-            cJSON_ArrayForEach(c, cJSON_GetObjectItem(ja, "choices")) {
-                if (cJSON_IsNull(cJSON_GetObjectItem(c, "logprobs"))) {
-                    cJSON_DeleteItemFromObject(c, "logprobs");
-                }
-            }
-
-            if (!cJSON_Compare(ja, je, 1)) {
-                print_error("event %d\nactual:   %s\nexpected: %s\n", n,
-                            la, le);
-                fail();
-            }
-
-            cJSON_Delete(ja);
-            cJSON_Delete(je);
-        }
-
-        la = strtok_r(NULL, "\n", &pa);
-        le = strtok_r(NULL, "\n", &pe);
-    }
-
-    if (la || le) {
-        print_error("extra event: %s\n", la ? la : le);
-        fail();
-    }
-
-    free(a);
-    free(e);
 }
 
 
@@ -1684,7 +1560,6 @@ test_stream_exceptions(void **state)
     stream_ok(STREAM_REQ, &in, 1, "e:server_error:null|DONE");
 
 }
-
 
 
 /* an unmodelled error: its code and message in headers, no payload */

@@ -18,33 +18,10 @@
 #include <string.h>
 
 #include "llm_adapter.h"
+#include "test_util.h"
 
 
 extern const llm_adapter_t  llm_cohere_adapter;
-
-
-/*
- * JSON in this file is written with ' for " to stay readable; q()
- * turns it back.  Strings that need a real ' or \" are written in C.
- */
-static char *
-q(const char *s)
-{
-    static char    bufs[8][65536];
-    static int     next;
-    char          *b;
-    size_t         i;
-
-    b = bufs[next++ % 8];
-
-    for (i = 0; s[i] && i < sizeof(bufs[0]) - 1; i++) {
-        b[i] = (s[i] == '\'') ? '"' : s[i];
-    }
-
-    b[i] = '\0';
-
-    return b;
-}
 
 
 static llm_deployment_t  dep;
@@ -94,46 +71,6 @@ teardown(void **state)
     cJSON_Delete(req);
     req = NULL;
     return 0;
-}
-
-
-static void
-assert_json_eq(const char *actual, size_t len, const char *expected)
-{
-    int     eq;
-    cJSON  *a, *e;
-
-    a = cJSON_ParseWithLength(actual, len);
-    e = cJSON_Parse(expected);
-
-    assert_non_null(e);
-
-    eq = a && cJSON_Compare(a, e, 1);
-
-    if (!eq) {
-        print_error("actual:   %.*s\nexpected: %s\n", (int) len, actual,
-                    expected);
-    }
-
-    cJSON_Delete(a);
-    cJSON_Delete(e);
-
-    assert_true(eq);
-}
-
-
-static const char *
-header(const llm_http_req_t *r, const char *name)
-{
-    size_t  i;
-
-    for (i = 0; i < r->nheaders; i++) {
-        if (strcasecmp(r->headers[i].name, name) == 0) {
-            return r->headers[i].value;
-        }
-    }
-
-    return NULL;
 }
 
 

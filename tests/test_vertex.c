@@ -22,6 +22,7 @@
 
 #include "llm_adapter.h"
 #include "llm_vertex.h"
+#include "test_util.h"
 
 
 /* the examples of vertex.md, verbatim */
@@ -104,30 +105,6 @@ static const char  DOC_CLAUDE_BODY[] =
 static const char  DOC_ERR_429[] =
     "{\"error\":{\"code\":429,\"message\":\"Resource exhausted. Please try "
     "again later.\",\"status\":\"RESOURCE_EXHAUSTED\",\"details\":[]}}";
-
-
-/*
- * JSON in the tests below is written with ' for " to stay readable;
- * q() turns it back.  Strings that need a real ' are written in C.
- */
-static char *
-q(const char *s)
-{
-    static char    bufs[8][16384];
-    static int     next;
-    char          *b;
-    size_t         i;
-
-    b = bufs[next++ % 8];
-
-    for (i = 0; s[i] && i < sizeof(bufs[0]) - 1; i++) {
-        b[i] = (s[i] == '\'') ? '"' : s[i];
-    }
-
-    b[i] = '\0';
-
-    return b;
-}
 
 
 static llm_deployment_t  dep;
@@ -221,46 +198,6 @@ teardown(void **state)
     params = NULL;
     memset(&dep, 0, sizeof(dep));
     return 0;
-}
-
-
-static void
-assert_json_eq(const char *actual, size_t len, const char *expected)
-{
-    int     eq;
-    cJSON  *a, *e;
-
-    a = cJSON_ParseWithLength(actual, len);
-    e = cJSON_Parse(expected);
-
-    assert_non_null(e);
-
-    eq = a && cJSON_Compare(a, e, 1);
-
-    if (!eq) {
-        print_error("actual:   %.*s\nexpected: %s\n", (int) len, actual,
-                    expected);
-    }
-
-    cJSON_Delete(a);
-    cJSON_Delete(e);
-
-    assert_true(eq);
-}
-
-
-static const char *
-header(const llm_http_req_t *r, const char *name)
-{
-    size_t  i;
-
-    for (i = 0; i < r->nheaders; i++) {
-        if (strcasecmp(r->headers[i].name, name) == 0) {
-            return r->headers[i].value;
-        }
-    }
-
-    return NULL;
 }
 
 
@@ -512,73 +449,6 @@ stream_all_splits(const char *input, int eof)
 
 
 /*
- * Compares the events of an OpenAI SSE output with the expected ones as
- * JSON.  The shared emitters also write "logprobs":null in each choice,
- * which the document's lines leave out: it is ignored when null.
- */
-static void
-assert_events_eq(const char *actual, const char *expected)
-{
-    int          na;
-    char        *a, *e, *pa, *pe, *la, *le;
-    cJSON       *ja, *je, *c;
-
-    a = strdup(actual);
-    e = strdup(expected);
-    assert_non_null(a);
-    assert_non_null(e);
-
-    na = 0;
-    la = strtok_r(a, "\n", &pa);
-    le = strtok_r(e, "\n", &pe);
-
-    while (la && le) {
-        na++;
-
-        assert_true(strncmp(la, "data: ", 6) == 0);
-        assert_true(strncmp(le, "data: ", 6) == 0);
-
-        if (strcmp(le, "data: [DONE]") == 0 || strcmp(la, "data: [DONE]") == 0)
-        {
-            assert_string_equal(la, le);
-
-        } else {
-            ja = cJSON_Parse(la + 6);
-            je = cJSON_Parse(le + 6);
-            assert_non_null(ja);
-            assert_non_null(je);
-
-            cJSON_ArrayForEach(c, cJSON_GetObjectItem(ja, "choices")) {
-                if (cJSON_IsNull(cJSON_GetObjectItem(c, "logprobs"))) {
-                    cJSON_DeleteItemFromObject(c, "logprobs");
-                }
-            }
-
-            if (!cJSON_Compare(ja, je, 1)) {
-                print_error("event %d\nactual:   %s\nexpected: %s\n", na,
-                            la, le);
-                fail();
-            }
-
-            cJSON_Delete(ja);
-            cJSON_Delete(je);
-        }
-
-        la = strtok_r(NULL, "\n", &pa);
-        le = strtok_r(NULL, "\n", &pe);
-    }
-
-    if (la || le) {
-        print_error("extra event: %s\n", la ? la : le);
-        fail();
-    }
-
-    free(a);
-    free(e);
-}
-
-
-/*
  * A compact account of an OpenAI SSE output: "role" for the role chunk,
  * "c:<text>" content, "r:<text>" reasoning, "ts<k>:<id>:<name>" tool
  * start, "ta<k>:<args>", "f:<reason>",
@@ -709,7 +579,6 @@ stream_ok(const char *client, const char *input, const char *expected)
     "{'model':'gemini-flash','stream':true,"                             \
     "'stream_options':{'include_usage':true},"                           \
     "'messages':[{'role':'user','content':'hi'}]}"
-
 
 
 /*
