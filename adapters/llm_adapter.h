@@ -241,5 +241,14 @@ cJSON *llm_usage_to_json(const llm_usage_t *u);
 cJSON *llm_tool_call_new(const char *id, const char *name,
     const char *arguments);
 
+/*
+ * The assistant message of a chat.completion (llm_chunk.c): content
+ * (NULL: null), refusal null, reasoning_content when given, and the
+ * thinking_blocks and tool_calls arrays when not empty; those two move
+ * into the message (the pointers become NULL), else stay the caller's.
+ */
+cJSON *llm_message_new(const char *content, const char *reasoning,
+    cJSON **thinking_blocks, cJSON **tool_calls);
+
 
 #endif /* _LLM_ADAPTER_H_INCLUDED_ */

@@ -312,57 +312,15 @@ llm_anthropic_completion(const llm_call_t *call, llm_anthropic_msg_t *m,
 static cJSON *
 llm_anthropic_message_json(llm_anthropic_msg_t *m)
 {
-    cJSON  *msg, *content;
+    const char  *content;
 
-    msg = cJSON_CreateObject();
-    if (msg == NULL) {
-        return NULL;
-    }
+    /* JSON mode: the forced tool's input is the answer */
+    content = m->json ? m->json
+              : m->has_text ? (m->text.data ? m->text.data : "") : NULL;
 
-    if (m->json) {
-        content = cJSON_CreateString(m->json);
-
-    } else if (m->has_text) {
-        content = cJSON_CreateString(m->text.data ? m->text.data : "");
-
-    } else {
-        content = cJSON_CreateNull();
-    }
-
-    if (cJSON_AddStringToObject(msg, "role", "assistant") == NULL
-        || llm_anthropic_put(msg, "content", content) != LLM_OK
-        || cJSON_AddNullToObject(msg, "refusal") == NULL
-        || (m->reasoning.len
-            && cJSON_AddStringToObject(msg, "reasoning_content",
-                                       m->reasoning.data) == NULL))
-    {
-        cJSON_Delete(msg);
-        return NULL;
-    }
-
-    if (cJSON_GetArraySize(m->thinking_blocks)) {
-        if (llm_anthropic_put(msg, "thinking_blocks", m->thinking_blocks)
-            != LLM_OK)
-        {
-            m->thinking_blocks = NULL;
-            cJSON_Delete(msg);
-            return NULL;
-        }
-
-        m->thinking_blocks = NULL;
-    }
-
-    if (cJSON_GetArraySize(m->tool_calls)) {
-        if (llm_anthropic_put(msg, "tool_calls", m->tool_calls) != LLM_OK) {
-            m->tool_calls = NULL;
-            cJSON_Delete(msg);
-            return NULL;
-        }
-
-        m->tool_calls = NULL;
-    }
-
-    return msg;
+    return llm_message_new(content, m->reasoning.len ? m->reasoning.data
+                                                     : NULL,
+                           &m->thinking_blocks, &m->tool_calls);
 }
 
 

@@ -282,39 +282,13 @@ llm_bedrock_completion(const llm_call_t *call, llm_bedrock_msg_t *m,
 static cJSON *
 llm_bedrock_message_json(llm_bedrock_msg_t *m)
 {
-    cJSON  *msg, *content;
+    const char  *content;
 
-    msg = cJSON_CreateObject();
-    if (msg == NULL) {
-        return NULL;
-    }
+    content = m->has_text ? (m->text.data ? m->text.data : "") : NULL;
 
-    content = m->has_text
-              ? cJSON_CreateString(m->text.data ? m->text.data : "")
-              : cJSON_CreateNull();
-
-    if (cJSON_AddStringToObject(msg, "role", "assistant") == NULL
-        || llm_bedrock_put(msg, "content", content) != LLM_OK
-        || cJSON_AddNullToObject(msg, "refusal") == NULL
-        || (m->reasoning.len
-            && cJSON_AddStringToObject(msg, "reasoning_content",
-                                       m->reasoning.data) == NULL))
-    {
-        cJSON_Delete(msg);
-        return NULL;
-    }
-
-    if (cJSON_GetArraySize(m->thinking_blocks)) {
-        cJSON_AddItemToObject(msg, "thinking_blocks", m->thinking_blocks);
-        m->thinking_blocks = NULL;
-    }
-
-    if (cJSON_GetArraySize(m->tool_calls)) {
-        cJSON_AddItemToObject(msg, "tool_calls", m->tool_calls);
-        m->tool_calls = NULL;
-    }
-
-    return msg;
+    return llm_message_new(content, m->reasoning.len ? m->reasoning.data
+                                                     : NULL,
+                           &m->thinking_blocks, &m->tool_calls);
 }
 
 

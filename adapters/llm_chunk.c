@@ -415,3 +415,40 @@ llm_tool_call_new(const char *id, const char *name, const char *arguments)
 
     return tc;
 }
+
+
+cJSON *
+llm_message_new(const char *content, const char *reasoning,
+    cJSON **thinking_blocks, cJSON **tool_calls)
+{
+    cJSON  *msg;
+
+    msg = cJSON_CreateObject();
+    if (msg == NULL) {
+        return NULL;
+    }
+
+    if (cJSON_AddStringToObject(msg, "role", "assistant") == NULL
+        || (content ? cJSON_AddStringToObject(msg, "content", content)
+                    : cJSON_AddNullToObject(msg, "content")) == NULL
+        || cJSON_AddNullToObject(msg, "refusal") == NULL
+        || (reasoning
+            && cJSON_AddStringToObject(msg, "reasoning_content", reasoning)
+               == NULL))
+    {
+        cJSON_Delete(msg);
+        return NULL;
+    }
+
+    if (cJSON_GetArraySize(*thinking_blocks)) {
+        cJSON_AddItemToObject(msg, "thinking_blocks", *thinking_blocks);
+        *thinking_blocks = NULL;
+    }
+
+    if (cJSON_GetArraySize(*tool_calls)) {
+        cJSON_AddItemToObject(msg, "tool_calls", *tool_calls);
+        *tool_calls = NULL;
+    }
+
+    return msg;
+}
