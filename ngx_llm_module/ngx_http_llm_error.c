@@ -66,9 +66,7 @@ ngx_http_llm_send_json(ngx_http_request_t *r, ngx_uint_t status,
 
     r->headers_out.status = status;
     r->headers_out.content_length_n = len;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
+    (void) ngx_http_llm_content_type(r, "application/json");
 
     rc = ngx_http_send_header(r);
 
@@ -148,9 +146,7 @@ ngx_http_llm_header_filter(ngx_http_request_t *r)
         r->headers_out.content_length = NULL;
     }
 
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
+    (void) ngx_http_llm_content_type(r, "application/json");
     r->headers_out.charset.len = 0;
 
     return ngx_http_next_header_filter(r);
