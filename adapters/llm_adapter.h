@@ -23,6 +23,7 @@
 #include "llm_buf.h"
 #include "llm_error.h"
 #include "llm_config.h"
+#include "llm_json.h"
 
 
 typedef enum {
@@ -31,11 +32,27 @@ typedef enum {
 } llm_endpoint_e;
 
 
+/*
+ * The parse of the client body, made on first use: the glue checks
+ * the body with the scanner only (llm_request_scan.h), and the tree
+ * costs more than the rest of a forwarded call.  Owned by the glue,
+ * which frees tree.
+ */
+typedef struct {
+    cJSON                    *tree;
+} llm_call_lazy_t;
+
+
 /* one client call, as seen by an adapter on one try */
 typedef struct {
     llm_endpoint_e            endpoint;
     const llm_deployment_t   *dep;
-    const cJSON              *req;          /* client body; never modified */
+    /*
+     * the client body, never modified; NULL when only scanned: read it
+     * with llm_call_req(), which parses body into lazy on first use
+     */
+    const cJSON              *req;
+    llm_call_lazy_t          *lazy;
     const char               *model_name;   /* as the client asked */
     int                       stream;       /* req "stream": true */
     int                       include_usage; /* stream_options.include_usage */
@@ -57,6 +74,9 @@ typedef struct {
      */
     const char               *body;
     size_t                    body_len;
+
+    /* body's members, when the glue scanned it already; or NULL */
+    const llm_json_obj_t     *root;
 } llm_call_t;
 
 
@@ -169,6 +189,12 @@ void llm_stream_free(llm_stream_t *s);
 /*
  * Shared request helpers (llm_request.c).
  */
+
+/*
+ * the client body's tree: req, or the parse of body cached in lazy;
+ * NULL when there is neither, or out of memory
+ */
+const cJSON *llm_call_req(const llm_call_t *call);
 
 /* checks the client body: model, messages / input; fills err (400) */
 int llm_request_validate(const cJSON *req, llm_endpoint_e endpoint,

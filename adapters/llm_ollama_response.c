@@ -300,7 +300,7 @@ llm_ollama_embed_response(const llm_call_t *call, cJSON *root,
     }
 
     fmt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-                                   call->req, "encoding_format"));
+                                   llm_call_req(call), "encoding_format"));
     b64 = (fmt && strcmp(fmt, "base64") == 0);
 
     llm_ollama_usage(root, usage);

@@ -210,35 +210,47 @@ llm_openai_fast_request(const llm_call_t *call, llm_buf_t *body)
     size_t                     i, nd, count, socount, klen;
     cJSON                     *d, *added[LLM_JSON_MAX_EDITS];
     const char                *p, *model;
-    llm_json_obj_t             root, so;
+    llm_json_obj_t             so, scanned;
     llm_json_splice_t          sp;
+    const llm_json_obj_t      *rp;
     const llm_json_member_t   *m, *som, *iu;
 
     p = call->body;
 
-    if (p == NULL || call->dep->provider != LLM_PROVIDER_OPENAI
-        || llm_json_scan(p, call->body_len, &root, NULL) != 0
-        || root.escaped
-        || llm_json_has_dups(&root, p)
-        /* the bytes are those req was parsed from */
-        || (int) root.n != cJSON_GetArraySize(call->req))
-    {
+    if (p == NULL || call->dep->provider != LLM_PROVIDER_OPENAI) {
         return LLM_DECLINED;
     }
 
-    m = llm_json_get(&root, p, "model", 5);
+    /* the glue's scan (llm_request_scan()) already refused the rest */
+    rp = call->root;
+
+    if (rp == NULL) {
+        if (llm_json_scan(p, call->body_len, &scanned, NULL) != 0
+            || scanned.escaped
+            || llm_json_has_dups(&scanned, p)
+            /* the bytes are those req was parsed from */
+            || (call->req != NULL
+                && (int) scanned.n != cJSON_GetArraySize(call->req)))
+        {
+            return LLM_DECLINED;
+        }
+
+        rp = &scanned;
+    }
+
+    m = llm_json_get(rp, p, "model", 5);
     if (m == NULL) {
         return LLM_DECLINED;
     }
 
-    llm_json_splice_init(&sp, p, &root);
-    count = root.n;
+    llm_json_splice_init(&sp, p, rp);
+    count = rp->n;
 
     model = call->dep->model_id ? call->dep->model_id : "";
     llm_json_replace(&sp, m->val, m->val_end, model, strlen(model), 1);
 
     stream = call->stream && call->endpoint == LLM_ENDPOINT_CHAT;
-    som = stream ? llm_json_get(&root, p, "stream_options", 14) : NULL;
+    som = stream ? llm_json_get(rp, p, "stream_options", 14) : NULL;
 
     if (som && p[som->val] == '{') {
         if (llm_json_object(p, NULL, som->val, som->val_end, &so) != 0
@@ -260,8 +272,8 @@ llm_openai_fast_request(const llm_call_t *call, llm_buf_t *body)
 
     } else if (som) {
         /* not an object: it is dropped, and a new one added at the end */
-        count = llm_json_remove(&sp, &root,
-                                (uint64_t) 1 << (som - root.m));
+        count = llm_json_remove(&sp, rp,
+                                (uint64_t) 1 << (som - rp->m));
     }
 
     /* the defaults the client did not send, under its own values */
@@ -275,7 +287,7 @@ llm_openai_fast_request(const llm_call_t *call, llm_buf_t *body)
 
         klen = strlen(d->string);
 
-        if (llm_json_get(&root, p, d->string, klen)) {
+        if (llm_json_get(rp, p, d->string, klen)) {
             continue;
         }
 
@@ -303,13 +315,13 @@ llm_openai_fast_request(const llm_call_t *call, llm_buf_t *body)
         }
 
         added[nd] = d;
-        llm_json_add(&sp, &root, &count, d->string, klen, dflt[nd],
+        llm_json_add(&sp, rp, &count, d->string, klen, dflt[nd],
                      strlen(dflt[nd]), 0);
         nd++;
     }
 
     if (rc == LLM_OK && stream && (som == NULL || p[som->val] != '{')) {
-        llm_json_add(&sp, &root, &count, "stream_options", 14,
+        llm_json_add(&sp, rp, &count, "stream_options", 14,
                      "{\"include_usage\":true}", 22, 0);
     }
 

@@ -113,7 +113,7 @@ llm_request_prepare(const llm_call_t *call)
 {
     cJSON  *body, *d, *v;
 
-    body = cJSON_Duplicate(call->req, 1);
+    body = cJSON_Duplicate(llm_call_req(call), 1);
     if (body == NULL) {
         return NULL;
     }

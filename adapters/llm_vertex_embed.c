@@ -216,7 +216,7 @@ llm_vertex_embed_response(const llm_call_t *call, const char *body,
     }
 
     fmt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-                                   call->req, "encoding_format"));
+                                   llm_call_req(call), "encoding_format"));
     b64 = (fmt && strcmp(fmt, "base64") == 0);
 
     memset(usage, 0, sizeof(llm_usage_t));

@@ -170,6 +170,32 @@ ngx_http_llm_init_deploy(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
                                      d->name.len))
                   - d->host.data;
 
+    /* x-litellm-model-api-base */
+    d->api_base.len = sizeof("https://") - 1 + d->name.len
+                      + ngx_strlen(dep->base.path);
+    d->api_base.data = ngx_pnalloc(cf->pool, d->api_base.len);
+    if (d->api_base.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    d->api_base.len = ngx_sprintf(d->api_base.data, "%s://%V%s",
+                                  d->tls ? "https" : "http", &d->name,
+                                  dep->base.path)
+                      - d->api_base.data;
+
+    /* the request headers that are the same on every call */
+    d->fixed.len = sizeof("Host: " CRLF) - 1 + d->host.len
+                   + sizeof(NGX_HTTP_LLM_FIXED_HEADERS) - 1;
+    d->fixed.data = ngx_pnalloc(cf->pool, d->fixed.len);
+    if (d->fixed.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(d->fixed.data, "Host: ", sizeof("Host: ") - 1);
+    p = ngx_cpymem(p, d->host.data, d->host.len);
+    ngx_memcpy(p, CRLF NGX_HTTP_LLM_FIXED_HEADERS,
+               sizeof(CRLF NGX_HTTP_LLM_FIXED_HEADERS) - 1);
+
     d->ssl_name.data = (u_char *) dep->base.host;
     d->ssl_name.len = hlen;
     d->ip_literal = v6

@@ -21,10 +21,14 @@ static ngx_int_t ngx_http_llm_models(ngx_http_request_t *r,
 static void ngx_http_llm_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_llm_start(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx);
-static cJSON *ngx_http_llm_parse_body(ngx_http_request_t *r,
-    llm_error_t *err);
-static ngx_int_t ngx_http_llm_init_call(ngx_http_request_t *r,
-    ngx_http_llm_ctx_t *ctx);
+static ngx_int_t ngx_http_llm_read_body(ngx_http_request_t *r,
+    ngx_str_t *body, llm_error_t *err);
+static ngx_int_t ngx_http_llm_scan_body(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, llm_endpoint_e endpoint);
+static ngx_int_t ngx_http_llm_parse_body(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, llm_endpoint_e endpoint, llm_error_t *err);
+static void ngx_http_llm_init_call(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, llm_endpoint_e endpoint);
 static void ngx_http_llm_read_litellm_headers(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx);
 
@@ -225,58 +229,150 @@ ngx_http_llm_body_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_llm_start(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 {
-    llm_error_t   err;
-    const char   *model;
+    llm_error_t      err;
+    ngx_str_t        body;
+    llm_endpoint_e   endpoint;
 
-    ctx->req = ngx_http_llm_parse_body(r, &err);
-    if (ctx->req == NULL) {
+    endpoint = ctx->route == NGX_HTTP_LLM_ROUTE_EMBEDDINGS
+               ? LLM_ENDPOINT_EMBEDDINGS : LLM_ENDPOINT_CHAT;
+
+    if (ngx_http_llm_read_body(r, &body, &err) != NGX_OK) {
         return ngx_http_llm_send_error(r, &err);
     }
 
-    if (llm_request_validate(ctx->req,
-                             ctx->route == NGX_HTTP_LLM_ROUTE_EMBEDDINGS
-                             ? LLM_ENDPOINT_EMBEDDINGS : LLM_ENDPOINT_CHAT,
-                             &err)
-        != LLM_OK)
+    ctx->call.body = (const char *) body.data;
+    ctx->call.body_len = body.len;
+
+    /*
+     * the usual body passes the scanner and is never parsed unless an
+     * adapter needs the tree; anything else takes the cJSON path, which
+     * also words the errors
+     */
+    if (ngx_http_llm_scan_body(r, ctx, endpoint) != NGX_OK
+        && ngx_http_llm_parse_body(r, ctx, endpoint, &err) != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "llm: bad request: %s", err.message);
         return ngx_http_llm_send_error(r, &err);
     }
 
-    model = cJSON_GetObjectItemCaseSensitive(ctx->req, "model")->valuestring;
-
-    ctx->group = ngx_http_llm_find_group(ctx->lmcf, model);
+    ctx->group = ngx_http_llm_find_group(ctx->lmcf, ctx->call.model_name);
 
     if (ctx->group == NULL) {
         llm_error_set(&err, NGX_HTTP_BAD_REQUEST, "invalid_request_error",
                       "model_not_found", "model",
                       "Invalid model name passed in model=%.200s. Call "
-                      "/v1/models to view available models.", model);
+                      "/v1/models to view available models.",
+                      ctx->call.model_name);
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "llm: unknown model \"%.200s\"", model);
+                      "llm: unknown model \"%.200s\"", ctx->call.model_name);
         return ngx_http_llm_send_error(r, &err);
     }
 
-    if (ngx_http_llm_init_call(r, ctx) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    ngx_http_llm_init_call(r, ctx, endpoint);
 
     return ngx_http_llm_upstream_start(r, ctx);
 }
 
 
-/* the body as one contiguous buffer, whether in memory bufs or a file */
-static cJSON *
-ngx_http_llm_parse_body(ngx_http_request_t *r, llm_error_t *err)
+/* the checks of llm_request_validate() on the bytes, see llm_request_scan.c */
+static ngx_int_t
+ngx_http_llm_scan_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    llm_endpoint_e endpoint)
 {
-    off_t                len;
-    u_char              *p, *data;
-    cJSON               *json;
-    ssize_t              n;
-    ngx_buf_t           *b;
-    ngx_chain_t         *cl;
-    ngx_http_llm_ctx_t  *ctx;
+    u_char          *model;
+    llm_call_t      *call;
+    llm_req_scan_t  *s;
+
+    call = &ctx->call;
+
+    /* not zeroed: the scanner fills what it reads */
+    s = ngx_palloc(r->pool, sizeof(llm_req_scan_t));
+    if (s == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (llm_request_scan(call->body, call->body_len, endpoint, s) != LLM_OK) {
+        return NGX_DECLINED;
+    }
+
+    model = ngx_pnalloc(r->pool, s->model_len + 1);
+    if (model == NULL) {
+        return NGX_DECLINED;
+    }
+
+    *ngx_cpymem(model, s->model, s->model_len) = '\0';
+
+    call->model_name = (const char *) model;
+    call->stream = s->stream;
+    call->include_usage = s->include_usage;
+    call->root = &s->root;
+    call->lazy = &ctx->lazy;
+
+    return NGX_OK;
+}
+
+
+/* the cJSON path: the tree, validated; err says what is wrong */
+static ngx_int_t
+ngx_http_llm_parse_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    llm_endpoint_e endpoint, llm_error_t *err)
+{
+    cJSON       *json, *v, *opts;
+    llm_call_t  *call;
+
+    call = &ctx->call;
+
+    json = cJSON_ParseWithLength(call->body, call->body_len);
+
+    if (json == NULL) {
+        llm_error_set(err, NGX_HTTP_BAD_REQUEST, "invalid_request_error",
+                      NULL, NULL, "request body is not valid JSON (error "
+                      "near byte %d, or nested deeper than %d levels)",
+                      (int) (cJSON_GetErrorPtr()
+                             ? cJSON_GetErrorPtr() - call->body : 0),
+                      CJSON_NESTING_LIMIT);
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "llm: client sent invalid JSON");
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_llm_add_cleanup_json(r->pool, json) != NGX_OK) {
+        cJSON_Delete(json);
+        llm_error_set(err, NGX_HTTP_INTERNAL_SERVER_ERROR, "server_error",
+                      NULL, NULL, "out of memory");
+        return NGX_ERROR;
+    }
+
+    if (llm_request_validate(json, endpoint, err) != LLM_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "llm: bad request: %s", err->message);
+        return NGX_ERROR;
+    }
+
+    call->req = json;
+    call->model_name = cJSON_GetObjectItemCaseSensitive(json,
+                                                        "model")->valuestring;
+
+    v = cJSON_GetObjectItemCaseSensitive(json, "stream");
+    call->stream = (endpoint == LLM_ENDPOINT_CHAT && cJSON_IsTrue(v));
+
+    opts = cJSON_GetObjectItemCaseSensitive(json, "stream_options");
+    v = cJSON_GetObjectItemCaseSensitive(opts, "include_usage");
+    call->include_usage = call->stream && cJSON_IsTrue(v);
+
+    return NGX_OK;
+}
+
+
+/* the body as one contiguous buffer, whether in memory bufs or a file */
+static ngx_int_t
+ngx_http_llm_read_body(ngx_http_request_t *r, ngx_str_t *body,
+    llm_error_t *err)
+{
+    off_t         len;
+    u_char       *p, *data;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
 
     len = 0;
 
@@ -290,22 +386,26 @@ ngx_http_llm_parse_body(ngx_http_request_t *r, llm_error_t *err)
     if (len == 0) {
         llm_error_set(err, NGX_HTTP_BAD_REQUEST, "invalid_request_error",
                       NULL, NULL, "request body is empty; expected JSON");
-        return NULL;
+        return NGX_ERROR;
     }
 
     cl = r->request_body->bufs;
 
-    /* the usual case, one buffer in memory, needs no copy */
+    /*
+     * the usual case, one buffer in memory, needs no copy; the bytes
+     * live in the request's memory, for every try
+     */
     if (cl->next == NULL && !cl->buf->in_file) {
-        data = cl->buf->pos;
-        goto parse;
+        body->data = cl->buf->pos;
+        body->len = len;
+        return NGX_OK;
     }
 
     data = ngx_pnalloc(r->pool, len);
     if (data == NULL) {
         llm_error_set(err, NGX_HTTP_INTERNAL_SERVER_ERROR, "server_error",
                       NULL, NULL, "out of memory");
-        return NULL;
+        return NGX_ERROR;
     }
 
     p = data;
@@ -326,76 +426,35 @@ ngx_http_llm_parse_body(ngx_http_request_t *r, llm_error_t *err)
             llm_error_set(err, NGX_HTTP_INTERNAL_SERVER_ERROR,
                           "server_error", NULL, NULL,
                           "could not read the request body");
-            return NULL;
+            return NGX_ERROR;
         }
 
         p += n;
     }
 
-parse:
+    body->data = data;
+    body->len = len;
 
-    json = cJSON_ParseWithLength((char *) data, len);
-
-    if (json == NULL) {
-        llm_error_set(err, NGX_HTTP_BAD_REQUEST, "invalid_request_error",
-                      NULL, NULL, "request body is not valid JSON (error "
-                      "near byte %d, or nested deeper than %d levels)",
-                      (int) (cJSON_GetErrorPtr()
-                             ? cJSON_GetErrorPtr() - (char *) data : 0),
-                      CJSON_NESTING_LIMIT);
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "llm: client sent invalid JSON");
-        return NULL;
-    }
-
-    if (ngx_http_llm_add_cleanup_json(r->pool, json) != NGX_OK) {
-        cJSON_Delete(json);
-        llm_error_set(err, NGX_HTTP_INTERNAL_SERVER_ERROR, "server_error",
-                      NULL, NULL, "out of memory");
-        return NULL;
-    }
-
-    /*
-     * the raw bytes too: an adapter may splice them rather than print
-     * the tree again; they live in the request's memory, for every try
-     */
-    ctx = ngx_http_get_module_ctx(r, ngx_http_llm_module);
-    ctx->call.body = (const char *) data;
-    ctx->call.body_len = len;
-
-    return json;
+    return NGX_OK;
 }
 
 
-static ngx_int_t
-ngx_http_llm_init_call(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
+static void
+ngx_http_llm_init_call(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    llm_endpoint_e endpoint)
 {
-    cJSON        *v, *opts;
-    llm_call_t   *call;
+    llm_call_t  *call;
 
     call = &ctx->call;
 
-    call->endpoint = ctx->route == NGX_HTTP_LLM_ROUTE_EMBEDDINGS
-                     ? LLM_ENDPOINT_EMBEDDINGS : LLM_ENDPOINT_CHAT;
-    call->req = ctx->req;
-    call->model_name = cJSON_GetObjectItemCaseSensitive(ctx->req,
-                                                        "model")->valuestring;
-
-    v = cJSON_GetObjectItemCaseSensitive(ctx->req, "stream");
-    call->stream = (call->endpoint == LLM_ENDPOINT_CHAT && cJSON_IsTrue(v));
-
-    opts = cJSON_GetObjectItemCaseSensitive(ctx->req, "stream_options");
-    v = cJSON_GetObjectItemCaseSensitive(opts, "include_usage");
-    call->include_usage = call->stream && cJSON_IsTrue(v);
+    call->endpoint = endpoint;
 
     llm_mint_id(call->id, sizeof(call->id),
-                call->endpoint == LLM_ENDPOINT_CHAT ? "chatcmpl-" : "emb-");
+                endpoint == LLM_ENDPOINT_CHAT ? "chatcmpl-" : "emb-");
     call->created = (long long) ngx_time();
     call->now = ngx_time();
 
     ngx_http_llm_read_litellm_headers(r, ctx);
-
-    return NGX_OK;
 }
 
 

@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 
 #include "llm_adapter.h"
+#include "llm_request_scan.h"
 #include "llm_router.h"
 #include "llm_google_auth.h"
 
@@ -65,6 +66,13 @@ typedef struct {
 } ngx_http_llm_shctx_t;
 
 
+/* the request headers every call sends, after Host (see request_buf) */
+#define NGX_HTTP_LLM_FIXED_HEADERS                                           \
+    "Content-Type: application/json" CRLF                                     \
+    "Accept-Encoding: identity" CRLF                                          \
+    "User-Agent: ngx_llm/" NGX_HTTP_LLM_VERSION CRLF
+
+
 /* a deployment as the nginx side sees it: addresses, TLS name, host */
 typedef struct {
     llm_deployment_t              *dep;
@@ -73,6 +81,8 @@ typedef struct {
     ngx_uint_t                     next;          /* round robin, per worker */
     ngx_str_t                      name;          /* "host:port" for logs */
     ngx_str_t                      host;          /* Host header value */
+    ngx_str_t                      fixed;         /* Host: ... User-Agent */
+    ngx_str_t                      api_base;      /* scheme://name/path */
     ngx_str_t                      ssl_name;      /* SNI and verified name */
     ngx_uint_t                     weight;
     double                         cost;          /* USD per token */
@@ -227,8 +237,8 @@ typedef struct {
     ngx_http_llm_main_conf_t      *lmcf;
     ngx_http_llm_route_e           route;
 
-    cJSON                         *req;           /* client body */
     llm_call_t                     call;
+    llm_call_lazy_t                lazy;          /* call.req parsed late */
     ngx_http_llm_group_t          *group;
     ngx_http_llm_deploy_t         *deploy;        /* the current try's */
 
@@ -396,6 +406,7 @@ ngx_int_t ngx_http_llm_add_cleanup_ctx(ngx_pool_t *pool,
     ngx_http_llm_ctx_t *ctx);
 ngx_int_t ngx_http_llm_error_to_str(ngx_pool_t *pool, const llm_error_t *err,
     ngx_str_t *out);
+u_char *ngx_http_llm_decimal(u_char *p, size_t n);
 ngx_int_t ngx_http_llm_push_header(ngx_http_request_t *r, const char *key,
     u_char *value, size_t len);
 ngx_int_t ngx_http_llm_add_cleanup(ngx_pool_t *pool,

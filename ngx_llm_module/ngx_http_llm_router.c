@@ -336,14 +336,10 @@ ngx_http_llm_litellm_headers(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
      */
     fallbacks = t->group;
 
-    p = ngx_pnalloc(r->pool, d->name.len + ngx_strlen(d->dep->base.path)
-                             + sizeof("https://") + 2 * NGX_INT_T_LEN);
+    p = ngx_pnalloc(r->pool, 2 * NGX_INT_T_LEN);
     if (p == NULL) {
         return NGX_ERROR;
     }
-
-    n = ngx_sprintf(p, "%s://%V%s", d->tls ? "https" : "http", &d->name,
-                    d->dep->base.path);
 
     if (ngx_http_llm_push_header(r, "x-litellm-model-id",
                                 (u_char *) d->dep->id,
@@ -351,14 +347,14 @@ ngx_http_llm_litellm_headers(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
         || ngx_http_llm_push_header(r, "x-litellm-model-group",
                                    (u_char *) d->dep->model_name,
                                    ngx_strlen(d->dep->model_name)) != NGX_OK
-        || ngx_http_llm_push_header(r, "x-litellm-model-api-base", p, n - p)
+        || ngx_http_llm_push_header(r, "x-litellm-model-api-base",
+                                   d->api_base.data, d->api_base.len)
            != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    p = n;
-    n = ngx_sprintf(p, "%ui", retries);
+    n = ngx_http_llm_decimal(p, retries);
 
     if (ngx_http_llm_push_header(r, "x-litellm-attempted-retries", p, n - p)
         != NGX_OK)
@@ -367,7 +363,7 @@ ngx_http_llm_litellm_headers(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     }
 
     p = n;
-    n = ngx_sprintf(p, "%ui", fallbacks);
+    n = ngx_http_llm_decimal(p, fallbacks);
 
     return ngx_http_llm_push_header(r, "x-litellm-attempted-fallbacks", p,
                                    n - p);

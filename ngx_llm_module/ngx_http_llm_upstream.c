@@ -21,7 +21,7 @@ static ngx_int_t ngx_http_llm_reinit_request(ngx_http_request_t *r);
 static void ngx_http_llm_abort_request(ngx_http_request_t *r);
 static void ngx_http_llm_finalize_request(ngx_http_request_t *r,
     ngx_int_t rc);
-static ngx_int_t ngx_http_llm_check_header(const char *s);
+static ngx_int_t ngx_http_llm_check_header(const char *s, size_t len);
 
 
 ngx_int_t
@@ -192,7 +192,9 @@ ngx_buf_t *
 ngx_http_llm_request_buf(ngx_pool_t *pool, ngx_http_llm_deploy_t *d,
     llm_call_t *call, ngx_uint_t close, llm_error_t *err)
 {
-    size_t           len;
+    size_t           len, mlen, alen;
+    size_t           nlen[LLM_MAX_HEADERS], vlen[LLM_MAX_HEADERS];
+    u_char          *p;
     ngx_buf_t       *b;
     ngx_uint_t       i;
     llm_http_req_t   hr;
@@ -210,24 +212,24 @@ ngx_http_llm_request_buf(ngx_pool_t *pool, ngx_http_llm_deploy_t *d,
         return NULL;
     }
 
-    len = sizeof(" ") - 1 + hr.path.len + sizeof(" HTTP/1.1" CRLF) - 1
-          + sizeof("Host: ") - 1 + d->host.len + sizeof(CRLF) - 1
-          + sizeof("Content-Type: application/json" CRLF) - 1
-          + sizeof("Content-Length: " CRLF) - 1 + NGX_SIZE_T_LEN
-          + sizeof("Accept-Encoding: identity" CRLF) - 1
-          + sizeof("Connection: close" CRLF) - 1
-          + sizeof("User-Agent: ngx_llm/" NGX_HTTP_LLM_VERSION CRLF) - 1
-          + sizeof(CRLF) - 1 + hr.body.len
-          + ngx_strlen(hr.method);
+    mlen = ngx_strlen(hr.method);
+    alen = hr.accept ? ngx_strlen(hr.accept) : 0;
 
-    if (hr.accept) {
-        len += sizeof("Accept: " CRLF) - 1 + ngx_strlen(hr.accept);
-    }
+    len = mlen + sizeof(" ") - 1 + hr.path.len + sizeof(" HTTP/1.1" CRLF) - 1
+          + d->fixed.len
+          + sizeof("Content-Length: " CRLF) - 1 + NGX_SIZE_T_LEN
+          + sizeof("Connection: close" CRLF) - 1
+          + sizeof("Accept: " CRLF) - 1 + alen
+          + sizeof(CRLF) - 1 + hr.body.len;
 
     for (i = 0; i < hr.nheaders; i++) {
+        nlen[i] = ngx_strlen(hr.headers[i].name);
+        vlen[i] = ngx_strlen(hr.headers[i].value);
+
         /* a secret with a stray newline must not split the request */
-        if (ngx_http_llm_check_header(hr.headers[i].name) != NGX_OK
-            || ngx_http_llm_check_header(hr.headers[i].value) != NGX_OK)
+        if (ngx_http_llm_check_header(hr.headers[i].name, nlen[i]) != NGX_OK
+            || ngx_http_llm_check_header(hr.headers[i].value, vlen[i])
+               != NGX_OK)
         {
             llm_error_set(err, NGX_HTTP_INTERNAL_SERVER_ERROR, "server_error",
                           NULL, NULL, "the \"%s\" header for model \"%s\" "
@@ -237,8 +239,7 @@ ngx_http_llm_request_buf(ngx_pool_t *pool, ngx_http_llm_deploy_t *d,
             return NULL;
         }
 
-        len += ngx_strlen(hr.headers[i].name) + sizeof(": " CRLF) - 1
-               + ngx_strlen(hr.headers[i].value);
+        len += nlen[i] + sizeof(": " CRLF) - 1 + vlen[i];
     }
 
     b = ngx_create_temp_buf(pool, len);
@@ -249,30 +250,36 @@ ngx_http_llm_request_buf(ngx_pool_t *pool, ngx_http_llm_deploy_t *d,
         return NULL;
     }
 
-    b->last = ngx_sprintf(b->last, "%s %*s HTTP/1.1" CRLF "Host: %V" CRLF
-                          "Content-Type: application/json" CRLF
-                          "Content-Length: %uz" CRLF
-                          "Accept-Encoding: identity" CRLF
-                          "User-Agent: ngx_llm/" NGX_HTTP_LLM_VERSION CRLF,
-                          hr.method, hr.path.len, hr.path.data, &d->host,
-                          hr.body.len);
+    /* copies rather than ngx_sprintf(): this runs on every try */
+    p = ngx_cpymem(b->last, hr.method, mlen);
+    *p++ = ' ';
+    p = ngx_cpymem(p, hr.path.data, hr.path.len);
+    p = ngx_cpymem(p, " HTTP/1.1" CRLF, sizeof(" HTTP/1.1" CRLF) - 1);
+    p = ngx_cpymem(p, d->fixed.data, d->fixed.len);
+    p = ngx_cpymem(p, "Content-Length: ", sizeof("Content-Length: ") - 1);
+    p = ngx_http_llm_decimal(p, hr.body.len);
+    *p++ = CR; *p++ = LF;
 
     if (close) {
-        b->last = ngx_cpymem(b->last, "Connection: close" CRLF,
-                             sizeof("Connection: close" CRLF) - 1);
+        p = ngx_cpymem(p, "Connection: close" CRLF,
+                       sizeof("Connection: close" CRLF) - 1);
     }
 
     if (hr.accept) {
-        b->last = ngx_sprintf(b->last, "Accept: %s" CRLF, hr.accept);
+        p = ngx_cpymem(p, "Accept: ", sizeof("Accept: ") - 1);
+        p = ngx_cpymem(p, hr.accept, alen);
+        *p++ = CR; *p++ = LF;
     }
 
     for (i = 0; i < hr.nheaders; i++) {
-        b->last = ngx_sprintf(b->last, "%s: %s" CRLF, hr.headers[i].name,
-                              hr.headers[i].value);
+        p = ngx_cpymem(p, hr.headers[i].name, nlen[i]);
+        *p++ = ':'; *p++ = ' ';
+        p = ngx_cpymem(p, hr.headers[i].value, vlen[i]);
+        *p++ = CR; *p++ = LF;
     }
 
-    b->last = ngx_cpymem(b->last, CRLF, sizeof(CRLF) - 1);
-    b->last = ngx_cpymem(b->last, hr.body.data, hr.body.len);
+    *p++ = CR; *p++ = LF;
+    b->last = ngx_cpymem(p, hr.body.data, hr.body.len);
     b->flush = 1;
 
     llm_http_req_free(&hr);
@@ -282,12 +289,10 @@ ngx_http_llm_request_buf(ngx_pool_t *pool, ngx_http_llm_deploy_t *d,
 
 
 static ngx_int_t
-ngx_http_llm_check_header(const char *s)
+ngx_http_llm_check_header(const char *s, size_t len)
 {
-    for ( /* void */ ; *s; s++) {
-        if (*s == CR || *s == LF) {
-            return NGX_ERROR;
-        }
+    if (memchr(s, CR, len) || memchr(s, LF, len)) {
+        return NGX_ERROR;
     }
 
     return NGX_OK;

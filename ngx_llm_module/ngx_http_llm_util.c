@@ -67,6 +67,8 @@ ngx_http_llm_cleanup_ctx(void *data)
     llm_buf_free(&ctx->body);
     llm_stream_free(ctx->stream);
     ctx->stream = NULL;
+    cJSON_Delete(ctx->lazy.tree);
+    ctx->lazy.tree = NULL;
 }
 
 
@@ -95,6 +97,23 @@ ngx_http_llm_error_to_str(ngx_pool_t *pool, const llm_error_t *err,
     llm_buf_free(&b);
 
     return NGX_OK;
+}
+
+
+/* n in decimal: ngx_sprintf() parses its format, on every call */
+u_char *
+ngx_http_llm_decimal(u_char *p, size_t n)
+{
+    u_char  *t, tmp[NGX_SIZE_T_LEN];
+
+    t = tmp + NGX_SIZE_T_LEN;
+
+    do {
+        *--t = (u_char) ('0' + n % 10);
+        n /= 10;
+    } while (n);
+
+    return ngx_cpymem(p, t, tmp + NGX_SIZE_T_LEN - t);
 }
 
 
