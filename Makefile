@@ -19,6 +19,10 @@ MODULE_SRCS  := $(wildcard ngx_llm_module/*.c ngx_llm_module/*.h) \
 
 .PHONY: all module deps run test unit integration sdk bench fuzz clean
 
+# the adapter objects are kept between runs (make would delete them as
+# intermediate files of the test binaries)
+.SECONDARY:
+
 all: module
 
 module: $(MODULE)

@@ -17,10 +17,12 @@
 
 
 typedef struct {
-    llm_sse_t   sse;
-    unsigned    top_usage:1;    /* a top-level usage object was seen */
-    unsigned    nomem:1;
-    unsigned    slow:1;         /* no fast path: not OpenAI, or a test */
+    llm_sse_t     sse;
+    const char   *created;      /* call->created in decimal */
+    char          created_buf[24];
+    unsigned      top_usage:1;  /* a top-level usage object was seen */
+    unsigned      nomem:1;
+    unsigned      slow:1;       /* no fast path: not OpenAI, or a test */
 } llm_openai_stream_ctx_t;
 
 
@@ -433,7 +435,6 @@ int
 llm_openai_fast_chunk(llm_stream_t *s, const char *p, size_t n)
 {
     int                        rc, first, has_usage, started;
-    char                       created[24];
     size_t                     count, pos, v, ve, saved;
     const char                *model;
     llm_usage_t                usage;
@@ -525,8 +526,12 @@ llm_openai_fast_chunk(llm_stream_t *s, const char *p, size_t n)
     model = s->call->model_name ? s->call->model_name : "";
 
     llm_json_set(&sp, &root, p, &count, "id", s->call->id, 1);
-    llm_json_set(&sp, &root, p, &count, "created",
-                        llm_json_int(created, s->call->created), 0);
+    /* the same on every chunk: printed once */
+    if (ctx->created == NULL) {
+        ctx->created = llm_json_int(ctx->created_buf, s->call->created);
+    }
+
+    llm_json_set(&sp, &root, p, &count, "created", ctx->created, 0);
     llm_json_set(&sp, &root, p, &count, "model", model, 1);
 
     /* every client sees a role chunk first, whatever the server does */

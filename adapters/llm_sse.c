@@ -20,6 +20,7 @@
 #define LLM_SSE_DEFAULT_MAX  (16 * 1024 * 1024)
 
 
+static size_t llm_sse_eol(const char *buf, size_t i, size_t n);
 static int llm_sse_line(llm_sse_t *p, const char *line, size_t len);
 static int llm_sse_field(llm_sse_t *p, const char *line, size_t len);
 static int llm_sse_dispatch(llm_sse_t *p);
@@ -60,8 +61,10 @@ llm_sse_feed(llm_sse_t *p, const char *buf, size_t n)
 
     for ( /* void */ ; i < n; i++) {
 
-        if (buf[i] != '\n' && buf[i] != '\r') {
-            continue;
+        i = llm_sse_eol(buf, i, n);
+
+        if (i == n) {
+            break;
         }
 
         if (p->line.len) {
@@ -111,6 +114,27 @@ llm_sse_feed(llm_sse_t *p, const char *buf, size_t n)
     }
 
     return 0;
+}
+
+
+/*
+ * The first '\n' or '\r' from i on, or n.  Lines are long (a JSON
+ * chunk each) and most streams end them with '\n' alone: two memchr()
+ * calls, which look at many bytes a step, beat a loop over each byte.
+ */
+static size_t
+llm_sse_eol(const char *buf, size_t i, size_t n)
+{
+    const char  *lf, *cr;
+
+    lf = memchr(buf + i, '\n', n - i);
+    cr = memchr(buf + i, '\r', (lf ? (size_t) (lf - buf) : n) - i);
+
+    if (cr) {
+        return cr - buf;
+    }
+
+    return lf ? (size_t) (lf - buf) : n;
 }
 
 
