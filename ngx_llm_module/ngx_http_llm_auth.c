@@ -614,8 +614,9 @@ ngx_http_llm_auth_answer(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     s = ngx_http_llm_state_slot(ctx->lmcf, ctx->deploy);
 
     if (s
-        && llm_google_token_response(ctx->body.data, ctx->body.len, token,
-                                     sizeof(token), &expires_in, &err)
+        && llm_google_token_response((const char *) ctx->resp.data,
+                                     ctx->resp.len, token, sizeof(token),
+                                     &expires_in, &err)
            == 0)
     {
         len = ngx_strlen(token);

@@ -136,7 +136,8 @@ struct ngx_http_llm_fetch_s {
 
     /* the answer, valid in the handler */
     ngx_uint_t                     status;        /* 0: failed, see error */
-    llm_buf_t                      body;
+    llm_buf_t                      body;          /* when read in parts */
+    ngx_str_t                      resp;          /* the whole body */
     char                           retry_after[32];
     u_char                         error[128];
 
@@ -256,7 +257,8 @@ typedef struct {
     ngx_http_status_t              status;
     ngx_http_chunked_t             chunked;
     off_t                          length;        /* -1: none given */
-    llm_buf_t                      body;
+    llm_buf_t                      body;          /* when read in parts */
+    ngx_str_t                      resp;          /* the whole body */
     llm_stream_t                  *stream;
     ngx_chain_t                   *out;           /* translated response */
     ngx_array_t                   *pass;          /* ngx_keyval_t to relay */

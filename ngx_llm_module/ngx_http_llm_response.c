@@ -237,6 +237,24 @@ ngx_http_llm_read_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     b = &r->upstream->buffer;
     llcf = ngx_http_get_module_loc_conf(r, ngx_http_llm_module);
 
+    /*
+     * the usual answer came whole with its headers: it is read where it
+     * lies, NUL-terminated in the spare byte after it, as llm_buf_t
+     * bodies are; it stays there until the answer is committed
+     */
+    if (!ctx->is_chunked && ctx->body.len == 0 && ctx->length >= 0
+        && b->last - b->pos == ctx->length && b->last < b->end
+        && (size_t) ctx->length <= llcf->max_response_size)
+    {
+        *b->last = '\0';
+        ctx->resp.data = b->pos;
+        ctx->resp.len = (size_t) ctx->length;
+        ctx->body_done = 1;
+        b->pos = b->last;
+
+        return NGX_OK;
+    }
+
     while (!ctx->body_done && b->pos < b->last) {
 
         if (ctx->is_chunked) {
@@ -296,6 +314,8 @@ ngx_http_llm_read_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     }
 
     if (ctx->body_done) {
+        ctx->resp.data = (u_char *) ctx->body.data;
+        ctx->resp.len = ctx->body.len;
         return NGX_OK;
     }
 
@@ -326,8 +346,8 @@ ngx_http_llm_commit_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     ngx_memzero(&usage, sizeof(llm_usage_t));
 
     if (ctx->status.code / 100 != 2) {
-        a->parse_error(&ctx->call, ctx->status.code, ctx->body.data,
-                       ctx->body.len, err);
+        a->parse_error(&ctx->call, ctx->status.code,
+                       (const char *) ctx->resp.data, ctx->resp.len, err);
 
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "llm: model \"%V\": upstream %V answered %ui: %s",
@@ -337,8 +357,8 @@ ngx_http_llm_commit_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
         return ngx_http_llm_fail_try(r, ctx, err);
     }
 
-    if (a->parse_response(&ctx->call, ctx->body.data, ctx->body.len, &out,
-                          &usage, err)
+    if (a->parse_response(&ctx->call, (const char *) ctx->resp.data,
+                          ctx->resp.len, &out, &usage, err)
         != LLM_OK)
     {
         llm_buf_free(&out);

@@ -331,6 +331,7 @@ ngx_http_llm_reinit_request(ngx_http_request_t *r)
     ngx_memzero(&ctx->status, sizeof(ngx_http_status_t));
     ngx_memzero(&ctx->chunked, sizeof(ngx_http_chunked_t));
     llm_buf_reset(&ctx->body);
+    ngx_str_null(&ctx->resp);
 
     if (ctx->stream) {
         llm_stream_free(ctx->stream);
