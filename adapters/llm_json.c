@@ -21,6 +21,27 @@
 
 #include "llm_json.h"
 
+/* the cold path out of line, so that the hot one needs fewer registers */
+#if defined(__GNUC__)
+#define LLM_JSON_NOINLINE  __attribute__((noinline))
+#define LLM_JSON_INLINE    inline __attribute__((always_inline))
+#else
+#define LLM_JSON_NOINLINE
+#define LLM_JSON_INLINE    inline
+#endif
+
+/* owner[] keeps a tape index in 7 bits; first[] an index into m or NONE */
+#if (LLM_JSON_TAPE > 0x7f || LLM_JSON_TAPE_MEMBERS >= LLM_JSON_TAPE_NONE)
+#error "llm_json_tape_t cannot index that many containers or members"
+#endif
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define LLM_JSON_SSE2  1
+#else
+#define LLM_JSON_SSE2  0
+#endif
+
 
 #define llm_json_ws(c)     (llm_json_space[(unsigned char) (c)])
 #define llm_json_digit(c)  ((c) >= '0' && (c) <= '9')
@@ -72,15 +93,22 @@ static const unsigned char  llm_json_struct[256] = {
 };
 
 
-static inline size_t llm_json_plain(const char *p, size_t i, size_t end,
-    int ctl);
-static inline int llm_json_string(const char *p, size_t len, size_t *pos,
-    unsigned *esc);
+static LLM_JSON_INLINE size_t llm_json_plain(const char *p, size_t i,
+    size_t end, int ctl);
+static size_t llm_json_string(const char *p, size_t len, size_t i);
 static int llm_json_hex4(const char *p, size_t len, size_t i, unsigned *u);
-static int llm_json_num(const char *p, size_t len, size_t *pos);
+static inline size_t llm_json_num(const char *p, size_t len, size_t i);
+static inline size_t llm_json_tape_find(const llm_json_tape_t *tape,
+    size_t start);
+static inline int llm_json_object_tape(const llm_json_tape_t *tape,
+    size_t start, size_t end, llm_json_obj_t *o);
+static LLM_JSON_NOINLINE int llm_json_object_walk(const char *p,
+    const llm_json_tape_t *tape, size_t start, size_t end, llm_json_obj_t *o);
 static int llm_json_skip_string(const char *p, size_t end, size_t *pos,
     unsigned *esc);
-static int llm_json_skip(const char *p, const llm_json_tape_t *tape,
+static LLM_JSON_NOINLINE size_t llm_json_skip_container(const char *p,
+    size_t end, size_t i);
+static inline int llm_json_skip(const char *p, const llm_json_tape_t *tape,
     size_t end, size_t *pos);
 static int llm_json_copy(llm_json_splice_t *sp, llm_buf_t *out, size_t from,
     size_t to);
@@ -90,17 +118,59 @@ static void llm_json_edit(llm_json_splice_t *sp, size_t off, size_t end,
     int comma);
 
 
+/*
+ * c = p[i], the next byte that is not whitespace; -1 at the end.  Most
+ * documents have no whitespace, so the loop is entered rarely.
+ */
+#define llm_json_next_byte()                                                 \
+    if (i >= len) {                                                          \
+        return -1;                                                           \
+    }                                                                        \
+    c = (unsigned char) p[i];                                                \
+    if (llm_json_ws(c)) {                                                    \
+        space = 1;                                                           \
+        do {                                                                 \
+            if (++i >= len) {                                                \
+                return -1;                                                   \
+            }                                                                \
+            c = (unsigned char) p[i];                                        \
+        } while (llm_json_ws(c));                                            \
+    }
+
+
+/* a string at p[i]: i past its closing quote, and esc set for an escape */
+#define llm_json_scan_string(esc)                                            \
+    k = llm_json_plain(p, i + 1, len, 1);                                    \
+    if (k < len && p[k] == '"') {                                            \
+        i = k + 1;                                                           \
+    } else {                                                                 \
+        /* an escape, or the string is bad */                               \
+        i = llm_json_string(p, len, k);                                      \
+        if (i == 0) {                                                        \
+            return -1;                                                       \
+        }                                                                    \
+        esc = 1;                                                             \
+    }
+
+
 int
 llm_json_scan(const char *p, size_t len, llm_json_obj_t *o,
     llm_json_tape_t *tape)
 {
-    size_t              i, k, kend, depth;
-    uint32_t            t;
+    size_t              i, k, key, kend, depth, d;
+    uint32_t            t, nm, lost;
     unsigned            space, esc;
     unsigned char       c;
     llm_json_member_t  *m;
-    uint32_t            open[LLM_JSON_TAPE_DEPTH];
     unsigned char       stack[LLM_JSON_MAX_DEPTH];
+
+    /*
+     * of the containers open at depths up to LLM_JSON_TAPE_DEPTH: the
+     * index on the tape (or LLM_JSON_TAPE), and of an object whose
+     * members are recorded, the member whose value is being scanned
+     */
+    uint32_t            open[LLM_JSON_TAPE_DEPTH];
+    llm_json_member_t  *cur[LLM_JSON_TAPE_DEPTH];
 
     /* offsets are kept in 32 bits */
     if (len >= UINT32_MAX) {
@@ -110,6 +180,8 @@ llm_json_scan(const char *p, size_t len, llm_json_obj_t *o,
     i = 0;
     depth = 0;
     space = 0;
+    nm = 0;
+    lost = UINT32_MAX;
 
     if (tape) {
         tape->n = 0;
@@ -131,17 +203,12 @@ llm_json_scan(const char *p, size_t len, llm_json_obj_t *o,
 
 value:
 
-    while (i < len && llm_json_ws(p[i])) {
-        i++;
-        space = 1;
-    }
+    /* at a value, whitespace before it not yet skipped */
+    llm_json_next_byte();
 
-    if (i >= len) {
-        return -1;
-    }
+value_c:
 
-    c = (unsigned char) p[i];
-
+    /* c = p[i], the value's first byte */
     switch (c) {
 
     case '{':
@@ -156,36 +223,43 @@ value:
             if (tape && tape->n < LLM_JSON_TAPE) {
                 t = tape->n++;
                 tape->start[t] = (uint32_t) i;
+
+                /* the root's members go to o */
+                tape->first[t] = (c == '[' || (depth == 0 && o))
+                                 ? LLM_JSON_TAPE_NONE : (uint8_t) nm;
             }
 
             open[depth] = t;
+            cur[depth] = NULL;
         }
 
         stack[depth++] = c;
         i++;
 
-        while (i < len && llm_json_ws(p[i])) {
-            i++;
-            space = 1;
+        if (c == '[') {
+            llm_json_next_byte();
+
+            if (c == ']') {
+                i++;
+                depth--;
+                goto close;
+            }
+
+            goto value_c;
         }
 
-        if (i < len && p[i] == (c == '{' ? '}' : ']')) {
+        llm_json_next_byte();
+
+        if (c == '}') {
             i++;
             depth--;
             goto close;
         }
 
-        if (c == '[') {
-            goto value;
-        }
-
-        goto member;
+        goto member_c;
 
     case '"':
-        if (llm_json_string(p, len, &i, NULL) != 0) {
-            return -1;
-        }
-
+        llm_json_scan_string(esc);
         goto next;
 
     case 't':
@@ -213,7 +287,9 @@ value:
         goto next;
 
     default:
-        if (llm_json_num(p, len, &i) != 0) {
+        i = llm_json_num(p, len, i);
+
+        if (i == 0) {
             return -1;
         }
 
@@ -233,52 +309,77 @@ value:
 
 member:
 
-    /* at a key: after '{' or ',', whitespace skipped */
-    if (i >= len || p[i] != '"') {
+    /* at a key: after ',', whitespace not yet skipped */
+    llm_json_next_byte();
+
+member_c:
+
+    /* c = p[i], where the key's quote should be */
+    if (c != '"') {
         return -1;
     }
 
-    k = i;
+    key = i;
     esc = 0;
 
-    if (llm_json_string(p, len, &i, &esc) != 0) {
-        return -1;
-    }
+    llm_json_scan_string(esc);
 
     kend = i;
 
-    while (i < len && llm_json_ws(p[i])) {
+    /* most often the colon follows at once */
+    if (i < len && p[i] == ':') {
         i++;
-        space = 1;
-    }
 
-    if (i >= len || p[i] != ':') {
-        return -1;
-    }
+    } else {
+        llm_json_next_byte();
 
-    if (depth == 1 && o) {
-        if (o->n == LLM_JSON_MAX_MEMBERS) {
+        if (c != ':') {
             return -1;
         }
 
-        m = &o->m[o->n++];
-        m->key = (uint32_t) k;
-        m->key_len = (uint32_t) (kend - k - 2);
-        o->escaped |= esc;
-    }
-
-    i++;
-
-    while (i < len && llm_json_ws(p[i])) {
         i++;
-        space = 1;
     }
 
-    if (depth == 1 && o) {
-        o->m[o->n - 1].val = (uint32_t) i;
+    llm_json_next_byte();
+
+    /* the member of the object at stack[d], if it is recorded */
+    d = depth - 1;
+
+    if (d < LLM_JSON_TAPE_DEPTH) {
+
+        if (d == 0 && o) {
+            if (o->n == LLM_JSON_MAX_MEMBERS) {
+                return -1;
+            }
+
+            m = &o->m[o->n++];
+            m->key = (uint32_t) key;
+            m->key_len = (uint32_t) (kend - key - 2);
+            m->val = (uint32_t) i;
+            o->escaped |= esc;
+            cur[0] = m;
+
+        } else if ((t = open[d]) < LLM_JSON_TAPE) {
+            if (nm < LLM_JSON_TAPE_MEMBERS) {
+                m = &tape->m[nm];
+                m->key = (uint32_t) key;
+                m->key_len = (uint32_t) (kend - key - 2);
+                m->val = (uint32_t) i;
+                tape->owner[nm++] = (uint8_t) (t | (esc << 7));
+                cur[d] = m;
+
+            } else {
+                /* the store is full: objects ending past here are walked */
+                if (lost == UINT32_MAX) {
+                    lost = (uint32_t) key;
+                }
+
+                cur[d] = NULL;
+            }
+        }
     }
 
-    goto value;
+    goto value_c;
 
 next:
 
@@ -289,33 +390,23 @@ next:
             o->space = space;
         }
 
+        if (tape) {
+            tape->nm = nm;
+            tape->lost = lost;
+        }
+
         return 0;
     }
 
-    if (depth == 1 && o) {
-        o->m[o->n - 1].val_end = (uint32_t) i;
+    if (depth <= LLM_JSON_TAPE_DEPTH && cur[depth - 1]) {
+        cur[depth - 1]->val_end = (uint32_t) i;
     }
 
-    while (i < len && llm_json_ws(p[i])) {
-        i++;
-        space = 1;
-    }
-
-    if (i >= len) {
-        return -1;
-    }
-
-    c = (unsigned char) p[i];
+    llm_json_next_byte();
 
     if (stack[depth - 1] == '{') {
         if (c == ',') {
             i++;
-
-            while (i < len && llm_json_ws(p[i])) {
-                i++;
-                space = 1;
-            }
-
             goto member;
         }
 
@@ -344,19 +435,78 @@ next:
 close:
 
     /* a container ends at i */
-    if (depth < LLM_JSON_TAPE_DEPTH && open[depth] < LLM_JSON_TAPE) {
-        tape->end[open[depth]] = (uint32_t) i;
+    if (depth < LLM_JSON_TAPE_DEPTH && (t = open[depth]) < LLM_JSON_TAPE) {
+        tape->end[t] = (uint32_t) i;
     }
 
     goto next;
 }
 
 
-/* the first byte from i on that is '"', '\\' or (ctl) a control byte */
-static inline size_t
+#if (LLM_JSON_SSE2)
+
+/*
+ * Of sixteen string bytes, a bit for each '"', '\\' or (ctl) byte below
+ * 0x20: a byte is below 0x20 when its unsigned minimum with 0x1f is
+ * itself (a signed compare would take bytes from 0x80 on for negative)
+ */
+static LLM_JSON_INLINE unsigned
+llm_json_stop16(const char *p, int ctl)
+{
+    __m128i  v, s;
+
+    v = _mm_loadu_si128((const __m128i *) (const void *) p);
+    s = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+
+    if (ctl) {
+        s = _mm_or_si128(s, _mm_cmpeq_epi8(_mm_min_epu8(v,
+                                                _mm_set1_epi8(0x1f)), v));
+    }
+
+    return (unsigned) _mm_movemask_epi8(s);
+}
+
+#endif
+
+
+/*
+ * The first byte from i on that is '"', '\\' or (ctl) a control byte,
+ * or end.  p[0] .. p[end - 1] may be read (bytes before i too), nothing
+ * beyond.
+ */
+static LLM_JSON_INLINE size_t
 llm_json_plain(const char *p, size_t i, size_t end, int ctl)
 {
     uint64_t  w, stop;
+
+#if (LLM_JSON_SSE2)
+    unsigned  mask;
+
+    /* most strings end in their first sixteen bytes */
+    if (i + 16 <= end) {
+        mask = llm_json_stop16(p + i, ctl);
+
+        if (mask) {
+            return i + __builtin_ctz(mask);
+        }
+
+        for (i += 16; i + 16 <= end; i += 16) {
+            mask = llm_json_stop16(p + i, ctl);
+
+            if (mask) {
+                return i + __builtin_ctz(mask);
+            }
+        }
+    }
+
+    /* the last bytes: the sixteen that end at end, those before i off */
+    if (i < end && end >= 16) {
+        mask = llm_json_stop16(p + end - 16, ctl) >> (i + 16 - end);
+
+        return mask ? i + __builtin_ctz(mask) : end;
+    }
+#endif
 
     while (i + 8 <= end) {
         memcpy(&w, p + i, 8);
@@ -389,37 +539,30 @@ llm_json_plain(const char *p, size_t i, size_t end, int ctl)
 }
 
 
-/* p[*pos] is '"'; *pos ends past the closing quote */
-static inline int
-llm_json_string(const char *p, size_t len, size_t *pos, unsigned *esc)
+/*
+ * The rest of a string from p[i], where llm_json_plain() stopped: the
+ * offset past its closing quote, or 0 when it is bad.
+ */
+static size_t
+llm_json_string(const char *p, size_t len, size_t i)
 {
-    size_t          i;
     unsigned        u, u2;
     unsigned char   c;
 
-    i = *pos + 1;
-
     for ( ;; ) {
-        i = llm_json_plain(p, i, len, 1);
-
         if (i >= len) {
-            return -1;
+            return 0;
         }
 
         c = (unsigned char) p[i];
 
         if (c == '"') {
-            *pos = i + 1;
-            return 0;
+            return i + 1;
         }
 
         if (c != '\\' || i + 1 >= len) {
             /* a control byte, or the text ends */
-            return -1;
-        }
-
-        if (esc) {
-            *esc = 1;
+            return 0;
         }
 
         switch (p[i + 1]) {
@@ -432,25 +575,25 @@ llm_json_string(const char *p, size_t len, size_t *pos, unsigned *esc)
         case 'n':
         case 'r':
         case 't':
-            i += 2;
+            i = llm_json_plain(p, i + 2, len, 1);
             continue;
 
         case 'u':
             break;
 
         default:
-            return -1;
+            return 0;
         }
 
         /* cJSON ends the string at a NUL and refuses lone surrogates */
         if (llm_json_hex4(p, len, i + 2, &u) != 0 || u == 0
             || (u >= 0xdc00 && u <= 0xdfff))
         {
-            return -1;
+            return 0;
         }
 
         if (u < 0xd800 || u > 0xdbff) {
-            i += 6;
+            i = llm_json_plain(p, i + 6, len, 1);
             continue;
         }
 
@@ -458,10 +601,10 @@ llm_json_string(const char *p, size_t len, size_t *pos, unsigned *esc)
             || llm_json_hex4(p, len, i + 8, &u2) != 0
             || u2 < 0xdc00 || u2 > 0xdfff)
         {
-            return -1;
+            return 0;
         }
 
-        i += 12;
+        i = llm_json_plain(p, i + 12, len, 1);
     }
 }
 
@@ -499,13 +642,46 @@ llm_json_hex4(const char *p, size_t len, size_t i, unsigned *u)
 }
 
 
-static int
-llm_json_num(const char *p, size_t len, size_t *pos)
+/* the first byte from i on that is not a digit, or len */
+static LLM_JSON_INLINE size_t
+llm_json_digits(const char *p, size_t i, size_t len)
+{
+#if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+    uint64_t  w, x;
+
+    /*
+     * eight at a time: a digit xor '0' is 0 .. 9, which plus 6 keeps the
+     * high nibble 0; the lowest byte flagged is exact, as a carry only
+     * goes up from a byte that is flagged itself
+     */
+    while (i + 8 <= len) {
+        memcpy(&w, p + i, 8);
+        w ^= LLM_JSON_ONES * '0';
+        x = (w | (w + LLM_JSON_ONES * 6)) & (LLM_JSON_ONES * 0xf0);
+
+        if (x) {
+            return i + (__builtin_ctzll(x) >> 3);
+        }
+
+        i += 8;
+    }
+#endif
+
+    while (i < len && llm_json_digit(p[i])) {
+        i++;
+    }
+
+    return i;
+}
+
+
+/* the number at p[i]: the offset past it, or 0 when it is bad */
+static inline size_t
+llm_json_num(const char *p, size_t len, size_t i)
 {
     int     neg;
-    size_t  i, start, ints, e;
+    size_t  start, ints, e;
 
-    i = *pos;
     start = i;
 
     if (p[i] == '-') {
@@ -513,7 +689,7 @@ llm_json_num(const char *p, size_t len, size_t *pos)
     }
 
     if (i >= len) {
-        return -1;
+        return 0;
     }
 
     ints = i;
@@ -522,12 +698,10 @@ llm_json_num(const char *p, size_t len, size_t *pos)
         i++;
 
     } else if (p[i] >= '1' && p[i] <= '9') {
-        while (i < len && llm_json_digit(p[i])) {
-            i++;
-        }
+        i = llm_json_digits(p, i + 1, len);
 
     } else {
-        return -1;
+        return 0;
     }
 
     ints = i - ints;
@@ -536,12 +710,10 @@ llm_json_num(const char *p, size_t len, size_t *pos)
         i++;
 
         if (i >= len || !llm_json_digit(p[i])) {
-            return -1;
+            return 0;
         }
 
-        while (i < len && llm_json_digit(p[i])) {
-            i++;
-        }
+        i = llm_json_digits(p, i + 1, len);
     }
 
     if (i < len && (p[i] == 'e' || p[i] == 'E')) {
@@ -554,7 +726,7 @@ llm_json_num(const char *p, size_t len, size_t *pos)
         }
 
         if (i >= len || !llm_json_digit(p[i])) {
-            return -1;
+            return 0;
         }
 
         e = 0;
@@ -572,18 +744,16 @@ llm_json_num(const char *p, size_t len, size_t *pos)
          * underflow reads the same everywhere
          */
         if (!neg && e + ints > 300) {
-            return -1;
+            return 0;
         }
     }
 
     /* cJSON reads at most 63 characters of a number */
     if (i - start > 60) {
-        return -1;
+        return 0;
     }
 
-    *pos = i;
-
-    return 0;
+    return i;
 }
 
 
@@ -591,10 +761,6 @@ int
 llm_json_object(const char *p, const llm_json_tape_t *tape, size_t start,
     size_t end, llm_json_obj_t *o)
 {
-    size_t              i, k;
-    unsigned            esc;
-    llm_json_member_t  *m;
-
     o->start = (uint32_t) start;
     o->end = (uint32_t) end;
     o->n = 0;
@@ -606,6 +772,70 @@ llm_json_object(const char *p, const llm_json_tape_t *tape, size_t start,
     {
         return -1;
     }
+
+    /* the scan listed its members: a copy */
+    if (tape && end <= tape->lost
+        && llm_json_object_tape(tape, start, end, o) == 0)
+    {
+        return 0;
+    }
+
+    return llm_json_object_walk(p, tape, start, end, o);
+}
+
+
+/* the members of the object at start .. end - 1 as the scan listed them */
+static inline int
+llm_json_object_tape(const llm_json_tape_t *tape, size_t start, size_t end,
+    llm_json_obj_t *o)
+{
+    size_t     t;
+    uint32_t   n, j, nm;
+    unsigned   esc, own;
+
+    t = llm_json_tape_find(tape, start);
+
+    if (t >= tape->n || tape->start[t] != start || tape->end[t] != end
+        || (j = tape->first[t]) == LLM_JSON_TAPE_NONE)
+    {
+        return -1;
+    }
+
+    n = 0;
+    esc = 0;
+    nm = tape->nm;
+
+    /* members of objects in this one are passed over */
+    for ( ; j < nm && tape->m[j].key < end; j++) {
+        own = tape->owner[j];
+
+        if ((own & 0x7f) != t) {
+            continue;
+        }
+
+        if (n == LLM_JSON_MAX_MEMBERS) {
+            return -1;
+        }
+
+        o->m[n++] = tape->m[j];
+        esc |= own;
+    }
+
+    o->n = n;
+    o->escaped = esc >> 7;
+
+    return 0;
+}
+
+
+/* the members of the object at start .. end - 1, from its bytes */
+static LLM_JSON_NOINLINE int
+llm_json_object_walk(const char *p, const llm_json_tape_t *tape,
+    size_t start, size_t end, llm_json_obj_t *o)
+{
+    size_t              i, k;
+    unsigned            esc;
+    llm_json_member_t  *m;
 
     i = start + 1;
 
@@ -747,6 +977,33 @@ llm_json_array_next(const char *p, const llm_json_tape_t *tape, size_t start,
 }
 
 
+/*
+ * The first container on the tape that starts at start or later (the
+ * tape is in document order), or tape->n
+ */
+static inline size_t
+llm_json_tape_find(const llm_json_tape_t *tape, size_t start)
+{
+    size_t  lo, hi, mid;
+
+    lo = 0;
+    hi = tape->n;
+
+    while (lo < hi) {
+        mid = (lo + hi) / 2;
+
+        if (tape->start[mid] < start) {
+            lo = mid + 1;
+
+        } else {
+            hi = mid;
+        }
+    }
+
+    return lo;
+}
+
+
 /* a string of an accepted document: no validation, only the bounds */
 static int
 llm_json_skip_string(const char *p, size_t end, size_t *pos, unsigned *esc)
@@ -777,12 +1034,51 @@ llm_json_skip_string(const char *p, size_t end, size_t *pos, unsigned *esc)
 }
 
 
-static int
+/* past the container at p[i] of an accepted document, from its bytes */
+static LLM_JSON_NOINLINE size_t
+llm_json_skip_container(const char *p, size_t end, size_t i)
+{
+    size_t          depth;
+    unsigned char   c;
+
+    depth = 0;
+
+    while (i < end) {
+        c = (unsigned char) p[i];
+
+        if (c == '"') {
+            if (llm_json_skip_string(p, end, &i, NULL) != 0) {
+                return 0;
+            }
+
+            continue;
+        }
+
+        if (c == '{' || c == '[') {
+            depth++;
+
+        } else if (c == '}' || c == ']') {
+            if (--depth == 0) {
+                return i + 1;
+            }
+        }
+
+        i++;
+
+        while (i < end && !llm_json_struct[(unsigned char) p[i]]) {
+            i++;
+        }
+    }
+
+    return 0;
+}
+
+
+static inline int
 llm_json_skip(const char *p, const llm_json_tape_t *tape, size_t end,
     size_t *pos)
 {
-    size_t          i, depth;
-    uint32_t        lo, hi, mid;
+    size_t          i, lo;
     unsigned char   c;
 
     i = *pos;
@@ -799,21 +1095,9 @@ llm_json_skip(const char *p, const llm_json_tape_t *tape, size_t end,
 
     if (c == '{' || c == '[') {
 
-        /* the scan saw where it ends: starts are in document order */
+        /* the scan saw where it ends */
         if (tape) {
-            lo = 0;
-            hi = tape->n;
-
-            while (lo < hi) {
-                mid = (lo + hi) / 2;
-
-                if (tape->start[mid] < i) {
-                    lo = mid + 1;
-
-                } else {
-                    hi = mid;
-                }
-            }
+            lo = llm_json_tape_find(tape, i);
 
             if (lo < tape->n && tape->start[lo] == i
                 && tape->end[lo] > i && tape->end[lo] <= end)
@@ -823,37 +1107,15 @@ llm_json_skip(const char *p, const llm_json_tape_t *tape, size_t end,
             }
         }
 
-        depth = 0;
+        i = llm_json_skip_container(p, end, i);
 
-        while (i < end) {
-            c = (unsigned char) p[i];
-
-            if (c == '"') {
-                if (llm_json_skip_string(p, end, &i, NULL) != 0) {
-                    return -1;
-                }
-
-                continue;
-            }
-
-            if (c == '{' || c == '[') {
-                depth++;
-
-            } else if (c == '}' || c == ']') {
-                if (--depth == 0) {
-                    *pos = i + 1;
-                    return 0;
-                }
-            }
-
-            i++;
-
-            while (i < end && !llm_json_struct[(unsigned char) p[i]]) {
-                i++;
-            }
+        if (i == 0) {
+            return -1;
         }
 
-        return -1;
+        *pos = i;
+
+        return 0;
     }
 
     /* a number or a literal */
@@ -873,23 +1135,64 @@ llm_json_skip(const char *p, const llm_json_tape_t *tape, size_t end,
 }
 
 
-/* keys are short: a call to memcmp() costs more than the compare */
+/*
+ * Keys are short: a call to memcmp() costs more than the compare, which
+ * is done a word at a time, the last word overlapping the one before;
+ * no byte outside a[0] .. a[len - 1] and b[0] .. b[len - 1] is read.
+ */
 static inline int
 llm_json_key_eq(const char *a, const char *b, size_t len)
 {
-    size_t  i;
+    size_t    i;
+    uint64_t  x, y;
+    uint32_t  u, v;
+    uint16_t  s, t;
 
-    if (len > 16) {
-        return memcmp(a, b, len) == 0;
+    if (len >= 8) {
+        for (i = 0; i + 8 < len; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+
+            if (x != y) {
+                return 0;
+            }
+        }
+
+        memcpy(&x, a + len - 8, 8);
+        memcpy(&y, b + len - 8, 8);
+
+        return x == y;
     }
 
-    for (i = 0; i < len; i++) {
-        if (a[i] != b[i]) {
+    if (len >= 4) {
+        memcpy(&u, a, 4);
+        memcpy(&v, b, 4);
+
+        if (u != v) {
             return 0;
         }
+
+        memcpy(&u, a + len - 4, 4);
+        memcpy(&v, b + len - 4, 4);
+
+        return u == v;
     }
 
-    return 1;
+    if (len >= 2) {
+        memcpy(&s, a, 2);
+        memcpy(&t, b, 2);
+
+        if (s != t) {
+            return 0;
+        }
+
+        memcpy(&s, a + len - 2, 2);
+        memcpy(&t, b + len - 2, 2);
+
+        return s == t;
+    }
+
+    return len == 0 || a[0] == b[0];
 }
 
 
@@ -916,10 +1219,20 @@ int
 llm_json_has_dups(const llm_json_obj_t *o, const char *p)
 {
     uint32_t                  i, j;
+    uint64_t                  seen, bit;
     const llm_json_member_t  *a, *b;
 
-    for (i = 1; i < o->n; i++) {
+    /* only keys of a length seen before are compared */
+    seen = 0;
+
+    for (i = 0; i < o->n; i++) {
         a = &o->m[i];
+        bit = (uint64_t) 1 << (a->key_len & 63);
+
+        if (!(seen & bit)) {
+            seen |= bit;
+            continue;
+        }
 
         for (j = 0; j < i; j++) {
             b = &o->m[j];
@@ -949,7 +1262,7 @@ llm_json_case_variant(const llm_json_obj_t *o, const char *p,
     for (i = 0; i < o->n; i++) {
         m = &o->m[i];
 
-        if (m->key_len != len || memcmp(p + m->key + 1, key, len) == 0) {
+        if (m->key_len != len || llm_json_key_eq(p + m->key + 1, key, len)) {
             continue;
         }
 

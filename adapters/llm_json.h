@@ -35,6 +35,8 @@
 #define LLM_JSON_MAX_EDITS    48
 #define LLM_JSON_TAPE         32
 #define LLM_JSON_TAPE_DEPTH   6
+#define LLM_JSON_TAPE_MEMBERS 128
+#define LLM_JSON_TAPE_NONE    0xff
 
 
 /* offsets into the scanned text */
@@ -61,11 +63,26 @@ typedef struct {
  * later is a lookup rather than another pass over its bytes: the first
  * LLM_JSON_TAPE containers no deeper than LLM_JSON_TAPE_DEPTH, in
  * document order.
+ *
+ * And the members of those that are objects, the first
+ * LLM_JSON_TAPE_MEMBERS of them in document order, so that
+ * llm_json_object() on one is a copy rather than a walk: m[k] is a
+ * member of the object owner[k] & 0x7f on the tape (0x80: its key has
+ * an escape).  An object's members are among m[first[t]] .. m[nm - 1];
+ * first[t] is LLM_JSON_TAPE_NONE for an array and for the root when the
+ * scan lists it in o.  Objects that end after the key of the first
+ * member not stored (lost) are walked.  The scan writes only what it
+ * records: nothing is zeroed.
  */
 typedef struct {
-    uint32_t   n;
-    uint32_t   start[LLM_JSON_TAPE];    /* '{' or '[' */
-    uint32_t   end[LLM_JSON_TAPE];      /* just past the closing one */
+    uint32_t            n;
+    uint32_t            start[LLM_JSON_TAPE];    /* '{' or '[' */
+    uint32_t            end[LLM_JSON_TAPE];      /* just past the closing one */
+    uint8_t             first[LLM_JSON_TAPE];    /* index into m */
+    uint32_t            nm;                      /* members stored */
+    uint32_t            lost;                    /* or UINT32_MAX */
+    uint8_t             owner[LLM_JSON_TAPE_MEMBERS];
+    llm_json_member_t   m[LLM_JSON_TAPE_MEMBERS];
 } llm_json_tape_t;
 
 
@@ -73,19 +90,19 @@ typedef struct {
  * Checks the JSON value at p: leading whitespace is skipped and bytes
  * after the value are ignored, as cJSON_ParseWithLength() does.  When
  * the value is an object and o is not NULL, its members are listed in
- * o, and when tape is not NULL, its containers there.  Returns 0, or
- * -1 for a text that is not JSON, not JSON this scanner vouches for,
- * not an object while o is given, or an object with more members than
- * o holds.
+ * o, and when tape is not NULL, its containers there (and the members
+ * of the objects among them).  Returns 0, or -1 for a text that is not
+ * JSON, not JSON this scanner vouches for, not an object while o is
+ * given, or an object with more members than o holds.
  */
 int llm_json_scan(const char *p, size_t len, llm_json_obj_t *o,
     llm_json_tape_t *tape);
 
 /*
  * Lists the members of the object at p[start] .. p[end - 1] of a
- * document llm_json_scan() accepted, with its tape or NULL.  Safe on
- * any bytes: -1 when they are not an object, or one with too many
- * members.
+ * document llm_json_scan() accepted, with its tape or NULL: an object
+ * whose members the tape holds is not read again.  Safe on any bytes:
+ * -1 when they are not an object, or one with too many members.
  */
 int llm_json_object(const char *p, const llm_json_tape_t *tape,
     size_t start, size_t end, llm_json_obj_t *o);
