@@ -22,6 +22,9 @@
 #include <time.h>
 
 #include "llm_adapter.h"
+#if (MICRO_SCAN)
+#include "llm_request_scan.h"
+#endif
 
 
 #define MICRO_ID       "chatcmpl-B9mXq2Lw7RkT4yHn8VcP1aZs0Df3"
@@ -92,7 +95,7 @@ static volatile size_t    micro_sink;
 
 static const micro_piece_t  micro_pieces[] = {
     { "parse", micro_parse,
-      "glue: cJSON parse of the client body + llm_request_validate" },
+      "glue: the client body checked (scanner, or cJSON parse + validate)" },
     { "build", micro_build,
       "llm_request_build, non-streaming (+ llm_http_req_free)" },
     { "build_stream", micro_build_stream,
@@ -103,7 +106,7 @@ static const micro_piece_t  micro_pieces[] = {
     { "stream", micro_stream,
       "stream new + feed 10 chunks + [DONE] + eof + free" },
     { "request", micro_request,
-      "one non-streaming request: parse+validate, mint, build, response" },
+      "one non-streaming request: check, mint, build, response" },
     { NULL, NULL, NULL }
 };
 
@@ -215,6 +218,19 @@ micro_call(llm_call_t *call, const char *body, size_t len, cJSON *req)
 static void
 micro_parse(void)
 {
+#if (MICRO_SCAN)
+    llm_req_scan_t  s;
+
+    /* what ngx_http_llm_start() does: the scanner, no tree */
+    if (llm_request_scan(micro_body, sizeof(micro_body) - 1,
+                         LLM_ENDPOINT_CHAT, &s)
+        != LLM_OK)
+    {
+        abort();
+    }
+
+    micro_sink += s.model_len;
+#else
     cJSON        *req;
     llm_error_t   err;
 
@@ -226,6 +242,7 @@ micro_parse(void)
 
     micro_sink += cJSON_GetObjectItemCaseSensitive(req, "model") != NULL;
     cJSON_Delete(req);
+#endif
 }
 
 
@@ -316,8 +333,31 @@ micro_stream(void)
 static void
 micro_request(void)
 {
+    llm_call_t        call;
+#if (MICRO_SCAN)
+    llm_req_scan_t    s;
+    llm_call_lazy_t   lazy;
+
+    if (llm_request_scan(micro_body, sizeof(micro_body) - 1,
+                         LLM_ENDPOINT_CHAT, &s)
+        != LLM_OK)
+    {
+        abort();
+    }
+
+    /* micro_call() reads the tree of the setup; the glue's fields are set */
+    micro_call(&call, micro_body, sizeof(micro_body) - 1, micro_req);
+    call.req = NULL;
+    call.root = &s.root;
+    lazy.tree = NULL;
+    call.lazy = &lazy;
+
+    micro_build_one(&call);
+    micro_response();
+
+    cJSON_Delete(lazy.tree);
+#else
     cJSON        *req;
-    llm_call_t    call;
     llm_error_t   err;
 
     req = cJSON_ParseWithLength(micro_body, sizeof(micro_body) - 1);
@@ -331,6 +371,7 @@ micro_request(void)
     micro_response();
 
     cJSON_Delete(req);
+#endif
 }
 
 

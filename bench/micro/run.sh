@@ -36,7 +36,7 @@ fi
 # only what the OpenAI path links; other adapters are weak references
 FILES="llm_buf.c llm_chunk.c llm_adapter.c llm_error.c llm_request.c
        llm_sse.c llm_config.c"
-for f in "$SRC"/llm_openai*.c "$SRC"/llm_json.c; do
+for f in "$SRC"/llm_openai*.c "$SRC"/llm_json.c "$SRC"/llm_request_scan.c; do
     [ -f "$f" ] && FILES="$FILES $(basename "$f")"
 done
 
@@ -44,15 +44,19 @@ done
 RAW=0
 grep -q 'body_len' "$SRC/llm_adapter.h" && RAW=1
 
+# the glue checks the body with the scanner where that exists
+SCAN=0
+[ -f "$SRC/llm_request_scan.c" ] && SCAN=1
+
 SRCS=""
 for f in $FILES; do SRCS="$SRCS $SRC/$f"; done
 
 # -O2 -fPIC: as the module is built
-cc -O2 -g -fPIC -Wall -Wextra -Wno-unused-parameter -DMICRO_RAW=$RAW \
+cc -O2 -g -fPIC -Wall -Wextra -Wno-unused-parameter -DMICRO_RAW=$RAW -DMICRO_SCAN=$SCAN \
     -I"$SRC" "$HERE/micro.c" $SRCS -lcjson -lyaml -lcrypto -lm \
     -o "$TMP/micro"
 
-echo "micro: $LABEL (raw client body: $RAW)"
+echo "micro: $LABEL (raw client body: $RAW, body scanned: $SCAN)"
 printf '%-13s %12s %10s\n' piece "Ir/op" "ns/op"
 
 for p in $PIECES; do
