@@ -92,6 +92,7 @@ int
 llm_http_req_add_header(llm_http_req_t *r, const char *name,
     const char *value)
 {
+    size_t         nlen, vlen;
     llm_header_t  *h;
 
     if (r->nheaders == LLM_MAX_HEADERS) {
@@ -100,14 +101,19 @@ llm_http_req_add_header(llm_http_req_t *r, const char *name,
 
     h = &r->headers[r->nheaders];
 
-    h->name = strdup(name);
-    h->value = strdup(value);
+    /* name and value in one block: one allocation per header */
+    nlen = strlen(name) + 1;
+    vlen = strlen(value) + 1;
 
-    if (h->name == NULL || h->value == NULL) {
-        free(h->name);
-        free(h->value);
+    h->name = malloc(nlen + vlen);
+    if (h->name == NULL) {
         return LLM_ERROR;
     }
+
+    h->value = h->name + nlen;
+
+    memcpy(h->name, name, nlen);
+    memcpy(h->value, value, vlen);
 
     r->nheaders++;
 
@@ -121,8 +127,8 @@ llm_http_req_free(llm_http_req_t *r)
     size_t  i;
 
     for (i = 0; i < r->nheaders; i++) {
+        /* the value shares the name's block */
         free(r->headers[i].name);
-        free(r->headers[i].value);
     }
 
     r->nheaders = 0;

@@ -82,7 +82,7 @@ typedef struct {
 
 typedef struct {
     char    *name;
-    char    *value;
+    char    *value;     /* in the name's block: only name is freed */
 } llm_header_t;
 
 

@@ -122,8 +122,16 @@ ngx_http_llm_get_peer(ngx_peer_connection_t *pc, void *data)
             break;
         }
 
+        /* kept for the error filter, should no deployment take the call */
+        if (ctx->error == NULL) {
+            ctx->error = ngx_palloc(r->pool, sizeof(llm_error_t));
+            if (ctx->error == NULL) {
+                return NGX_ERROR;
+            }
+        }
+
         /* another deployment: another body, auth, signature */
-        cl = ngx_http_llm_build_request(r, ctx, d, &ctx->error);
+        cl = ngx_http_llm_build_request(r, ctx, d, ctx->error);
 
         if (cl) {
             ctx->rebuild = 0;
@@ -136,7 +144,7 @@ ngx_http_llm_get_peer(ngx_peer_connection_t *pc, void *data)
         ngx_log_error(NGX_LOG_INFO, pc->log, 0,
                       "llm: deployment \"%s\" of model \"%s\" cannot take "
                       "the request: %s", d->dep->id, d->dep->model_name,
-                      ctx->error.message);
+                      ctx->error->message);
 
         ctx->error_set = 1;
         ctx->rebuild = 1;

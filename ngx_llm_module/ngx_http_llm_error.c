@@ -119,7 +119,7 @@ ngx_http_llm_header_filter(ngx_http_request_t *r)
     }
 
     if (ctx->error_set) {
-        err = ctx->error;
+        err = *ctx->error;
 
     } else {
         ngx_http_llm_generic_error(r, ctx, r->headers_out.status, &err);

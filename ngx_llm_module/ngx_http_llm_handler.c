@@ -280,31 +280,34 @@ ngx_http_llm_scan_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 {
     u_char          *model;
     llm_call_t      *call;
-    llm_req_scan_t  *s;
+    llm_req_scan_t   s;
+    llm_json_obj_t  *root;
 
     call = &ctx->call;
 
-    /* not zeroed: the scanner fills what it reads */
-    s = ngx_palloc(r->pool, sizeof(llm_req_scan_t));
-    if (s == NULL) {
+    /* the tape is only needed here: on the stack, not in the pool */
+    if (llm_request_scan(call->body, call->body_len, endpoint, &s) != LLM_OK) {
         return NGX_DECLINED;
     }
 
-    if (llm_request_scan(call->body, call->body_len, endpoint, s) != LLM_OK) {
+    /* the members are kept for every try's request (llm_openai.c) */
+    root = ngx_palloc(r->pool, sizeof(llm_json_obj_t));
+    model = ngx_pnalloc(r->pool, s.model_len + 1);
+
+    if (root == NULL || model == NULL) {
         return NGX_DECLINED;
     }
 
-    model = ngx_pnalloc(r->pool, s->model_len + 1);
-    if (model == NULL) {
-        return NGX_DECLINED;
-    }
+    ngx_memcpy(root, &s.root,
+               offsetof(llm_json_obj_t, m)
+               + s.root.n * sizeof(llm_json_member_t));
 
-    *ngx_cpymem(model, s->model, s->model_len) = '\0';
+    *ngx_cpymem(model, s.model, s.model_len) = '\0';
 
     call->model_name = (const char *) model;
-    call->stream = s->stream;
-    call->include_usage = s->include_usage;
-    call->root = &s->root;
+    call->stream = s.stream;
+    call->include_usage = s.include_usage;
+    call->root = root;
     call->lazy = &ctx->lazy;
 
     return NGX_OK;

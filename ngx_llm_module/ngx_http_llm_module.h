@@ -265,7 +265,7 @@ typedef struct {
     llm_usage_t                    usage;
 
     /* set when an error response belongs to us, see the error filter */
-    llm_error_t                    error;
+    llm_error_t                   *error;
 
     unsigned                       is_chunked:1;
     unsigned                       conn_close:1;

@@ -331,7 +331,7 @@ static ngx_int_t
 ngx_http_llm_commit_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 {
     llm_buf_t             out;
-    llm_error_t          *err;
+    llm_error_t          *err, error;
     llm_usage_t           usage;
     const llm_adapter_t  *a;
 
@@ -340,7 +340,7 @@ ngx_http_llm_commit_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     }
 
     a = llm_adapter_get(ctx->deploy->dep->provider);
-    err = &ctx->error;
+    err = &error;
 
     ngx_memzero(&out, sizeof(llm_buf_t));
     ngx_memzero(&usage, sizeof(llm_usage_t));
