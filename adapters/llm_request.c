@@ -255,10 +255,13 @@ llm_rand_reseed(void)
 }
 
 
+static char  llm_id_chars[256];
+
+
 void
 llm_mint_id(char *buf, size_t size, const char *prefix)
 {
-    size_t          i, plen;
+    size_t          i, n, plen;
     uint64_t        r;
     unsigned char   rnd[24];
     static const char  alnum[] =
@@ -284,8 +287,17 @@ llm_mint_id(char *buf, size_t size, const char *prefix)
         memcpy(rnd + i, &r, 8);
     }
 
-    for (i = 0; i < 24 && plen + i < size - 1; i++) {
-        buf[plen + i] = alnum[rnd[i] % (sizeof(alnum) - 1)];
+    /* one lookup per character: llm_id_chars[b] is alnum[b % 62] */
+    if (llm_id_chars[0] == '\0') {
+        for (i = 0; i < 256; i++) {
+            llm_id_chars[i] = alnum[i % (sizeof(alnum) - 1)];
+        }
+    }
+
+    n = size - 1 - plen < 24 ? size - 1 - plen : 24;
+
+    for (i = 0; i < n; i++) {
+        buf[plen + i] = llm_id_chars[rnd[i]];
     }
 
     buf[plen + i] = '\0';
