@@ -5,9 +5,9 @@
 # See bench/README.md.  POSIX sh (runs under dash).
 #
 # Environment:
-#   BENCH_DURATION=10s  BENCH_WARMUP=2s  BENCH_CONNECTIONS=50
+#   BENCH_DURATION=6s   BENCH_WARMUP=2s  BENCH_CONNECTIONS=50
 #   BENCH_THREADS=2     BENCH_WORKERS=1  BENCH_TIMEOUT=5s
-#   BENCH_ROUNDS=3      measured runs per target and mode, interleaved;
+#   BENCH_ROUNDS=5      measured runs per target and mode, interleaved;
 #                       the table shows the medians
 #   BENCH_ONLY_BASELINE=1   run the baseline only (no module needed)
 #   BENCH_MODES="nonstream stream"
@@ -29,7 +29,7 @@ ROOT=$(cd "$HERE/.." && pwd)
 NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
 LLM_MODULE=${LLM_MODULE:-$ROOT/objs/ngx_http_llm_module.so}
 WRK=${WRK:-wrk}
-DURATION=${BENCH_DURATION:-10s}
+DURATION=${BENCH_DURATION:-6s}
 WARMUP=${BENCH_WARMUP:-2s}
 CONNS=${BENCH_CONNECTIONS:-50}
 THREADS=${BENCH_THREADS:-2}
@@ -40,7 +40,7 @@ MODES=${BENCH_MODES:-nonstream stream}
 PIN=${BENCH_PIN:-auto}
 KEEPALIVE=${BENCH_KEEPALIVE:-32}
 KEEP_TMP=${BENCH_KEEP_TMP:-0}
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 NICE=${BENCH_NICE:-}
 RESULTS=${BENCH_RESULTS:-$HERE/results}
 TARGET_RATIO=0.85
