@@ -195,3 +195,24 @@ POST /v1/embeddings
 --- error_code: 200
 --- response_json
 { data => [ { embedding => qr/^[A-Za-z0-9+\/]+=*$/ } ] }
+
+
+=== TEST 13: a body the scanner does not vouch for (escaped key and model name) takes the cJSON path and works the same
+--- request
+POST /v1/chat/completions
+{"model":"gpt\u002dok","mess\u0061ges":[{"role":"user","content":"esc"}],"seed":3}
+--- error_code: 200
+--- response_json
+{"model":"gpt-ok","choices":[{"message":{"content":"echo: esc"}}]}
+--- mock_request_json
+{"model":"mock-ok","seed":3,"messages":[{"role":"user","content":"esc"}]}
+
+
+=== TEST 14: the same checks whichever path: an escaped key that hides "messages" is still refused
+--- request
+POST /v1/chat/completions
+{"model":"gpt-ok","mess\u0061ge":[{"role":"user","content":"x"}]}
+--- error_code: 400
+--- response_json
+{"error":{"type":"invalid_request_error","param":"messages"}}
+--- mock_request_count: 0
