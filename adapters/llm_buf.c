@@ -10,6 +10,43 @@
 #include "llm_buf.h"
 
 
+/*
+ * Freed blocks kept for the next buffer: every call builds and frees the
+ * same few buffers (the provider request, the translated answer), and
+ * taking a block back from here costs less than malloc() and free().
+ * Per process, not per thread: the adapters run on nginx's one thread
+ * per worker (and in the single-threaded tests and fuzzers).
+ */
+#define LLM_BUF_CACHE      8
+#define LLM_BUF_CACHE_MAX  (64 * 1024)
+
+static struct {
+    char    *data;
+    size_t   cap;
+} llm_buf_cache[LLM_BUF_CACHE];
+
+static size_t  llm_buf_ncache;
+
+
+static char *
+llm_buf_cached(size_t need, size_t *cap)
+{
+    char    *p;
+    size_t   i;
+
+    for (i = llm_buf_ncache; i-- > 0; /* void */) {
+        if (llm_buf_cache[i].cap >= need) {
+            p = llm_buf_cache[i].data;
+            *cap = llm_buf_cache[i].cap;
+            llm_buf_cache[i] = llm_buf_cache[--llm_buf_ncache];
+            return p;
+        }
+    }
+
+    return NULL;
+}
+
+
 int
 llm_buf_reserve(llm_buf_t *b, size_t extra)
 {
@@ -18,6 +55,16 @@ llm_buf_reserve(llm_buf_t *b, size_t extra)
 
     if (b->len + extra <= b->cap) {
         return 0;
+    }
+
+    if (b->data == NULL && b->len + extra <= LLM_BUF_CACHE_MAX) {
+        p = llm_buf_cached(b->len + extra, &cap);
+
+        if (p) {
+            b->data = p;
+            b->cap = cap;
+            return 0;
+        }
     }
 
     cap = b->cap ? b->cap : 256;
@@ -180,7 +227,17 @@ llm_buf_reset(llm_buf_t *b)
 void
 llm_buf_free(llm_buf_t *b)
 {
-    free(b->data);
+    if (b->data && b->cap <= LLM_BUF_CACHE_MAX
+        && llm_buf_ncache < LLM_BUF_CACHE)
+    {
+        llm_buf_cache[llm_buf_ncache].data = b->data;
+        llm_buf_cache[llm_buf_ncache].cap = b->cap;
+        llm_buf_ncache++;
+
+    } else {
+        free(b->data);
+    }
+
     b->data = NULL;
     b->len = 0;
     b->cap = 0;

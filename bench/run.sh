@@ -14,7 +14,9 @@
 #   BENCH_PIN=auto|0    CPU pinning (auto: proxy under test gets its own
 #                       core(s), mock + wrk share the rest)
 #   BENCH_KEEPALIVE=N   idle upstream connections per worker, for both
-#                       (upstream{} keepalive / llm_keepalive); default 32
+#                       (upstream{} keepalive / llm_keepalive); default 64,
+#                       more than the 50 connections, so that neither
+#                       proxy opens connections once warm
 #   BENCH_KEEP_TMP=1    keep the temp dir (configs, logs, wrk output)
 #   BENCH_NICE=-10      run mock, proxies and wrk at this nice level (a
 #                       negative one needs root): less noise from other
@@ -38,7 +40,7 @@ TIMEOUT=${BENCH_TIMEOUT:-5s}
 ONLY_BASELINE=${BENCH_ONLY_BASELINE:-0}
 MODES=${BENCH_MODES:-nonstream stream}
 PIN=${BENCH_PIN:-auto}
-KEEPALIVE=${BENCH_KEEPALIVE:-32}
+KEEPALIVE=${BENCH_KEEPALIVE:-64}
 KEEP_TMP=${BENCH_KEEP_TMP:-0}
 ROUNDS=${BENCH_ROUNDS:-5}
 NICE=${BENCH_NICE:-}
