@@ -27,6 +27,42 @@ static struct {
 
 static size_t  llm_buf_ncache;
 
+/*
+ * A reused block hides a use after free from the memory checkers, so no
+ * block is kept under AddressSanitizer (the tests' and fuzzers' builds),
+ * under valgrind's memcheck (its preload is in the environment the module
+ * is loaded with, before nginx trims the workers' one), or with
+ * LLM_BUF_NOCACHE set.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define LLM_BUF_ASAN  1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LLM_BUF_ASAN  1
+#endif
+#endif
+
+static size_t  llm_buf_ncache_max = LLM_BUF_CACHE;
+
+
+__attribute__((constructor)) static void
+llm_buf_cache_init(void)
+{
+    const char  *preload;
+
+    preload = getenv("LD_PRELOAD");
+
+#if defined(LLM_BUF_ASAN)
+    llm_buf_ncache_max = 0;
+#endif
+
+    if ((preload && strstr(preload, "vgpreload_memcheck"))
+        || getenv("LLM_BUF_NOCACHE"))
+    {
+        llm_buf_ncache_max = 0;
+    }
+}
+
 
 static char *
 llm_buf_cached(size_t need, size_t *cap)
@@ -228,7 +264,7 @@ void
 llm_buf_free(llm_buf_t *b)
 {
     if (b->data && b->cap <= LLM_BUF_CACHE_MAX
-        && llm_buf_ncache < LLM_BUF_CACHE)
+        && llm_buf_ncache < llm_buf_ncache_max)
     {
         llm_buf_cache[llm_buf_ncache].data = b->data;
         llm_buf_cache[llm_buf_ncache].cap = b->cap;
