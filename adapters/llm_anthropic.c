@@ -525,7 +525,8 @@ llm_anthropic_json_mode(const llm_call_t *call)
 {
     const cJSON  *rf;
 
-    rf = cJSON_GetObjectItemCaseSensitive(llm_call_req(call), "response_format");
+    rf = cJSON_GetObjectItemCaseSensitive(llm_call_req(call),
+                                          "response_format");
 
     if (rf == NULL && call->dep && call->dep->defaults) {
         rf = cJSON_GetObjectItemCaseSensitive(call->dep->defaults,

@@ -266,7 +266,8 @@ llm_bedrock_embed_response(const llm_call_t *call, const cJSON *root,
     cJSON        *res, *data, *e;
     const cJSON  *vecs, *vec, *fmt;
 
-    fmt = cJSON_GetObjectItemCaseSensitive(llm_call_req(call), "encoding_format");
+    fmt = cJSON_GetObjectItemCaseSensitive(llm_call_req(call),
+                                           "encoding_format");
     b64 = cJSON_IsString(fmt) && strcmp(fmt->valuestring, "base64") == 0;
 
     vec = cJSON_GetObjectItemCaseSensitive(root, "embedding");

@@ -489,7 +489,8 @@ llm_cohere_embed_response(const llm_call_t *call, const cJSON *root,
         return LLM_ERROR;
     }
 
-    fmt = cJSON_GetObjectItemCaseSensitive(llm_call_req(call), "encoding_format");
+    fmt = cJSON_GetObjectItemCaseSensitive(llm_call_req(call),
+                                           "encoding_format");
     base64 = cJSON_IsString(fmt) && strcmp(fmt->valuestring, "base64") == 0;
 
     cJSON_AddStringToObject(o, "object", "list");

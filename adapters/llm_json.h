@@ -77,7 +77,7 @@ typedef struct {
 typedef struct {
     uint32_t            n;
     uint32_t            start[LLM_JSON_TAPE];    /* '{' or '[' */
-    uint32_t            end[LLM_JSON_TAPE];      /* just past the closing one */
+    uint32_t            end[LLM_JSON_TAPE];      /* just past its closer */
     uint8_t             first[LLM_JSON_TAPE];    /* index into m */
     uint32_t            nm;                      /* members stored */
     uint32_t            lost;                    /* or UINT32_MAX */

@@ -108,6 +108,25 @@ llm_request_validate_messages(const cJSON *msgs, llm_error_t *err)
 }
 
 
+const cJSON *
+llm_call_req(const llm_call_t *call)
+{
+    if (call->req != NULL) {
+        return call->req;
+    }
+
+    if (call->lazy == NULL || call->body == NULL) {
+        return NULL;
+    }
+
+    if (call->lazy->tree == NULL) {
+        call->lazy->tree = cJSON_ParseWithLength(call->body, call->body_len);
+    }
+
+    return call->lazy->tree;
+}
+
+
 cJSON *
 llm_request_prepare(const llm_call_t *call)
 {

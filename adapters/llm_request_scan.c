@@ -167,22 +167,3 @@ llm_request_scan_usage(const char *p, llm_req_scan_t *s)
 
     return LLM_OK;
 }
-
-
-const cJSON *
-llm_call_req(const llm_call_t *call)
-{
-    if (call->req != NULL) {
-        return call->req;
-    }
-
-    if (call->lazy == NULL || call->body == NULL) {
-        return NULL;
-    }
-
-    if (call->lazy->tree == NULL) {
-        call->lazy->tree = cJSON_ParseWithLength(call->body, call->body_len);
-    }
-
-    return call->lazy->tree;
-}

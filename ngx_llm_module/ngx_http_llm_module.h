@@ -136,8 +136,7 @@ struct ngx_http_llm_fetch_s {
 
     /* the answer, valid in the handler */
     ngx_uint_t                     status;        /* 0: failed, see error */
-    llm_buf_t                      body;          /* when read in parts */
-    ngx_str_t                      resp;          /* the whole body */
+    llm_buf_t                      body;
     char                           retry_after[32];
     u_char                         error[128];
 

@@ -100,20 +100,16 @@ ngx_http_llm_error_to_str(ngx_pool_t *pool, const llm_error_t *err,
 }
 
 
-/* n in decimal: ngx_sprintf() parses its format, on every call */
+/* n in decimal, by the adapters' printer: ngx_sprintf() parses a format */
 u_char *
 ngx_http_llm_decimal(u_char *p, size_t n)
 {
-    u_char  *t, tmp[NGX_SIZE_T_LEN];
+    char         buf[24];
+    const char  *s;
 
-    t = tmp + NGX_SIZE_T_LEN;
+    s = llm_json_int(buf, (long long) n);
 
-    do {
-        *--t = (u_char) ('0' + n % 10);
-        n /= 10;
-    } while (n);
-
-    return ngx_cpymem(p, t, tmp + NGX_SIZE_T_LEN - t);
+    return ngx_cpymem(p, s, buf + 23 - s);
 }
 
 
