@@ -18,6 +18,9 @@
 #                       more than the 50 connections, so that neither
 #                       proxy opens connections once warm
 #   BENCH_KEEP_TMP=1    keep the temp dir (configs, logs, wrk output)
+#   BENCH_MOCK_HEADERS=openai|none  the mock's answer carries the headers
+#                       OpenAI's does (x-request-id, x-ratelimit-*; see
+#                       shared/providers/openai.md), or only nginx's own
 #   BENCH_NICE=-10      run mock, proxies and wrk at this nice level (a
 #                       negative one needs root): less noise from other
 #                       work on a busy machine, which then gets less CPU
@@ -42,6 +45,7 @@ MODES=${BENCH_MODES:-nonstream stream}
 PIN=${BENCH_PIN:-auto}
 KEEPALIVE=${BENCH_KEEPALIVE:-64}
 KEEP_TMP=${BENCH_KEEP_TMP:-0}
+MOCK_HEADERS=${BENCH_MOCK_HEADERS:-openai}
 ROUNDS=${BENCH_ROUNDS:-5}
 NICE=${BENCH_NICE:-}
 RESULTS=${BENCH_RESULTS:-$HERE/results}
@@ -252,6 +256,21 @@ EOF
 
 mkdir -p "$TMP/mock" "$TMP/base" "$TMP/gw" || die "mkdir"
 
+# the response headers of an OpenAI answer that a client may read
+mock_headers() {
+    [ "$MOCK_HEADERS" = openai ] || return 0
+    cat <<EOF
+            add_header x-request-id req_8f2a6c1e9b7d4a35b0c2e4f6a8d0c1e3;
+            add_header openai-processing-ms 412;
+            add_header x-ratelimit-limit-requests 10000;
+            add_header x-ratelimit-limit-tokens 30000000;
+            add_header x-ratelimit-remaining-requests 9999;
+            add_header x-ratelimit-remaining-tokens 29999951;
+            add_header x-ratelimit-reset-requests 6ms;
+            add_header x-ratelimit-reset-tokens 0s;
+EOF
+}
+
 {
     echo "worker_processes ${BENCH_MOCK_WORKERS:-1};"
     common_main "$TMP/mock"
@@ -262,6 +281,7 @@ mkdir -p "$TMP/mock" "$TMP/base" "$TMP/gw" || die "mkdir"
         listen 127.0.0.1:$MOCK_PORT backlog=4096;
         location = /v1/chat/completions {
             default_type application/json;
+$(mock_headers)
             return 200 '$MOCK_JSON';
         }
         # SSE, sent with Transfer-Encoding: chunked like the real API
@@ -269,6 +289,7 @@ mkdir -p "$TMP/mock" "$TMP/base" "$TMP/gw" || die "mkdir"
         location = /stream/v1/chat/completions {
             default_type text/event-stream;
             add_header Cache-Control no-cache;
+$(mock_headers)
             sub_filter_types text/event-stream;
             sub_filter 'bench-never-matches' '';
             return 200 '$MOCK_SSE';
@@ -687,7 +708,7 @@ REPORT="$TMP/report.txt"
     echo "nginx: worker_processes $WORKERS for baseline and gateway; upstream keepalive $KEEPALIVE; worker_connections $WCONNS"
     echo "module: $MODULE_INFO"
     echo "cpu: $LAYOUT${NICE:+; nice $NICE}"
-    echo "mock: nginx return 200: $(wc -c < "$TMP/body_mock_json") bytes of chat.completion JSON; $(wc -c < "$TMP/body_mock_sse") bytes of SSE (10 chunks + [DONE], chunked)"
+    echo "mock: nginx return 200: $(wc -c < "$TMP/body_mock_json") bytes of chat.completion JSON; $(wc -c < "$TMP/body_mock_sse") bytes of SSE (10 chunks + [DONE], chunked); response headers: $MOCK_HEADERS"
     echo
     echo "              baseline (proxy_pass)   | gateway (llm_pass)       |  ratio  | proxy CPU us/req"
     echo "mode               rps  p50 ms  p99 ms |      rps  p50 ms  p99 ms | gw/base |   base     gw base/gw"

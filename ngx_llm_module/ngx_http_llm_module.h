@@ -261,6 +261,7 @@ typedef struct {
     llm_stream_t                  *stream;
     ngx_chain_t                   *out;           /* translated response */
     ngx_array_t                   *pass;          /* ngx_keyval_t to relay */
+    ngx_uint_t                     pass_seen;     /* bits: names in pass */
     llm_usage_t                    usage;
 
     /* set when an error response belongs to us, see the error filter */
@@ -314,6 +315,8 @@ ngx_buf_t *ngx_http_llm_request_buf(ngx_pool_t *pool,
 ngx_int_t ngx_http_llm_process_header(ngx_http_request_t *r);
 ngx_int_t ngx_http_llm_fail_try(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, llm_error_t *err);
+ngx_int_t ngx_http_llm_provider_headers(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx);
 ngx_int_t ngx_http_llm_commit(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     ngx_uint_t status, u_char *data, size_t len);
 ngx_int_t ngx_http_llm_content_type(ngx_http_request_t *r, const char *type);

@@ -15,12 +15,13 @@
 #include <ngx_http.h>
 
 #include "ngx_http_llm_module.h"
+#include "llm_http.h"
 
 
 static ngx_int_t ngx_http_llm_parse_headers(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx);
 static ngx_int_t ngx_http_llm_header(ngx_http_request_t *r,
-    ngx_http_llm_ctx_t *ctx);
+    ngx_http_llm_ctx_t *ctx, llm_http_header_t *h);
 static ngx_int_t ngx_http_llm_keep_header(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_str_t *key, ngx_str_t *value);
 static ngx_int_t ngx_http_llm_read_body(ngx_http_request_t *r,
@@ -30,12 +31,48 @@ static ngx_int_t ngx_http_llm_commit_body(ngx_http_request_t *r,
 static ngx_msec_int_t ngx_http_llm_retry_after(ngx_http_llm_ctx_t *ctx);
 
 
-/* provider headers worth passing on; everything else is the gateway's */
-static ngx_str_t  ngx_http_llm_pass_headers[] = {
-    ngx_string("retry-after"),
-    ngx_string("retry-after-ms"),
-    ngx_string("x-request-id"),
-    ngx_null_string
+/*
+ * The provider headers the gateway reads, in lowercase: those that frame
+ * the body, and those passed on to the client (everything else is the
+ * gateway's own).  The rate-limit headers are OpenAI's (also Azure's,
+ * Groq's, Mistral's); LiteLLM returns them so that a client can pace
+ * itself.
+ */
+typedef enum {
+    NGX_HTTP_LLM_H_LENGTH = 0,
+    NGX_HTTP_LLM_H_CHUNKED,
+    NGX_HTTP_LLM_H_CONNECTION,
+    NGX_HTTP_LLM_H_PASS
+} ngx_http_llm_header_e;
+
+
+typedef struct {
+    ngx_str_t                name;
+    ngx_http_llm_header_e    kind;
+} ngx_http_llm_header_name_t;
+
+
+/*
+ * Those of one length are together, for ngx_http_llm_header_find().
+ * Each has eight bytes or more and at most NGX_HTTP_LLM_HEADER_MAX; no
+ * more than there are bits in ctx->pass_seen.
+ */
+#define NGX_HTTP_LLM_HEADER_MAX  32
+
+static ngx_http_llm_header_name_t  ngx_http_llm_headers[] = {
+    { ngx_string("connection"), NGX_HTTP_LLM_H_CONNECTION },          /* 10 */
+    { ngx_string("retry-after"), NGX_HTTP_LLM_H_PASS },               /* 11 */
+    { ngx_string("x-request-id"), NGX_HTTP_LLM_H_PASS },              /* 12 */
+    { ngx_string("content-length"), NGX_HTTP_LLM_H_LENGTH },          /* 14 */
+    { ngx_string("retry-after-ms"), NGX_HTTP_LLM_H_PASS },
+    { ngx_string("transfer-encoding"), NGX_HTTP_LLM_H_CHUNKED },       /* 17 */
+    { ngx_string("x-ratelimit-limit-tokens"), NGX_HTTP_LLM_H_PASS },  /* 24 */
+    { ngx_string("x-ratelimit-reset-tokens"), NGX_HTTP_LLM_H_PASS },
+    { ngx_string("x-ratelimit-limit-requests"), NGX_HTTP_LLM_H_PASS },
+    { ngx_string("x-ratelimit-reset-requests"), NGX_HTTP_LLM_H_PASS },
+    { ngx_string("x-ratelimit-remaining-tokens"), NGX_HTTP_LLM_H_PASS },
+    { ngx_string("x-ratelimit-remaining-requests"), NGX_HTTP_LLM_H_PASS },
+    { ngx_null_string, 0 }
 };
 
 
@@ -99,23 +136,43 @@ ngx_http_llm_process_header(ngx_http_request_t *r)
 }
 
 
+/*
+ * The provider's header lines, as they arrive.  nginx's own parser
+ * hashes and lowercases every byte of every header for a table lookup;
+ * of a provider's twenty or so headers the gateway reads a few, so a
+ * line is only split and checked here (llm_http_header_line()): a
+ * whole line is taken at a time, and u->buffer keeps a partial one
+ * until the rest is read.
+ */
 static ngx_int_t
 ngx_http_llm_parse_headers(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 {
-    ngx_int_t  rc;
+    ssize_t             n;
+    ngx_buf_t          *b;
+    llm_http_header_t   h;
+
+    b = &r->upstream->buffer;
 
     for ( ;; ) {
-        rc = ngx_http_parse_header_line(r, &r->upstream->buffer, 1);
+        n = llm_http_header_line((char *) b->pos, b->last - b->pos, &h);
 
-        if (rc == NGX_OK) {
-            if (ngx_http_llm_header(r, ctx) != NGX_OK) {
-                return NGX_ERROR;
-            }
+        if (n == 0) {
+            return NGX_AGAIN;
+        }
 
+        if (n < 0) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "llm: upstream sent an invalid header line");
+            return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+        }
+
+        b->pos += n;
+
+        if (h.name == NULL) {
             continue;
         }
 
-        if (rc == NGX_HTTP_PARSE_HEADER_DONE) {
+        if (h.name_len == 0) {
             if (ctx->status.http_version < NGX_HTTP_VERSION_11) {
                 ctx->conn_close = 1;
             }
@@ -123,15 +180,84 @@ ngx_http_llm_parse_headers(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
             return NGX_OK;
         }
 
-        if (rc == NGX_AGAIN) {
-            return NGX_AGAIN;
+        n = ngx_http_llm_header(r, ctx, &h);
+
+        if (n != NGX_OK) {
+            return n;
         }
-
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "llm: upstream sent an invalid header line");
-
-        return NGX_HTTP_UPSTREAM_INVALID_HEADER;
     }
+}
+
+
+/*
+ * Whether a header name is lower, which has only lowercase letters and
+ * '-', ignoring case: setting the 0x20 bit of a byte gives one of those
+ * only from itself or from its uppercase letter ('-' also from CR,
+ * which a name never has), so the words are compared eight bytes at a
+ * time, the last word overlapping the one before.
+ */
+static ngx_inline ngx_uint_t
+ngx_http_llm_header_is(const u_char *name, const ngx_str_t *lower)
+{
+    size_t    i, n;
+    uint64_t  a, b;
+
+    n = lower->len;
+
+    for (i = 0; i + 8 < n; i += 8) {
+        ngx_memcpy(&a, name + i, 8);
+        ngx_memcpy(&b, lower->data + i, 8);
+
+        if ((a | 0x2020202020202020ULL) != b) {
+            return 0;
+        }
+    }
+
+    ngx_memcpy(&a, name + n - 8, 8);
+    ngx_memcpy(&b, lower->data + n - 8, 8);
+
+    return (a | 0x2020202020202020ULL) == b;
+}
+
+
+
+/*
+ * The entry for a header name, or NULL.  A provider sends twenty or so
+ * headers: most are turned away by their length, with the index of the
+ * first name of each length, made on the first call.
+ */
+static ngx_http_llm_header_name_t *
+ngx_http_llm_header_find(const u_char *name, size_t len)
+{
+    ngx_uint_t                   i;
+    ngx_http_llm_header_name_t  *hn;
+
+    static u_char                first[NGX_HTTP_LLM_HEADER_MAX + 1];
+
+    /* once made, first[0] is the end of the table: no name is empty */
+    if (first[0] == 0) {
+        for (i = 0; i <= NGX_HTTP_LLM_HEADER_MAX; i++) {
+            for (hn = ngx_http_llm_headers; hn->name.len; hn++) {
+                if (hn->name.len == i) {
+                    break;
+                }
+            }
+
+            first[i] = (u_char) (hn - ngx_http_llm_headers);
+        }
+    }
+
+    if (len > NGX_HTTP_LLM_HEADER_MAX) {
+        return NULL;
+    }
+
+    for (hn = &ngx_http_llm_headers[first[len]]; hn->name.len == len; hn++) {
+        if (ngx_http_llm_header_is(name, &hn->name)) {
+            return hn;
+        }
+    }
+
+    return NULL;
 }
 
 
@@ -140,69 +266,75 @@ ngx_http_llm_parse_headers(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
  * what is kept is copied.
  */
 static ngx_int_t
-ngx_http_llm_header(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
+ngx_http_llm_header(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    llm_http_header_t *h)
 {
-    size_t       klen;
-    u_char      *key;
-    ngx_str_t    v, *h;
-    ngx_uint_t   i;
+    off_t                        length;
+    ngx_str_t                    v;
+    ngx_uint_t                   bit;
+    ngx_http_llm_header_name_t  *hn;
 
-    key = r->lowcase_header;
-    klen = r->header_name_end - r->header_name_start;
-    v.data = r->header_start;
-    v.len = r->header_end - r->header_start;
+    v.data = (u_char *) h->value;
+    v.len = h->value_len;
 
-    if (klen == sizeof("content-length") - 1
-        && ngx_strncmp(key, "content-length", klen) == 0)
-    {
-        ctx->length = ngx_atoof(v.data, v.len);
+    hn = ngx_http_llm_header_find((u_char *) h->name, h->name_len);
+
+    if (hn == NULL) {
         return NGX_OK;
     }
 
-    if (klen == sizeof("transfer-encoding") - 1
-        && ngx_strncmp(key, "transfer-encoding", klen) == 0)
-    {
+    switch (hn->kind) {
+
+    case NGX_HTTP_LLM_H_LENGTH:
+
+        /* two lengths that differ: which body is this? */
+        length = ngx_atoof(v.data, v.len);
+
+        if (length < 0 || (ctx->length >= 0 && ctx->length != length)) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "llm: upstream sent an invalid or a second, "
+                          "different Content-Length");
+            return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+        }
+
+        ctx->length = length;
+        return NGX_OK;
+
+    case NGX_HTTP_LLM_H_CHUNKED:
         ctx->is_chunked = ngx_strlcasestrn(v.data, v.data + v.len,
                                            (u_char *) "chunked",
                                            sizeof("chunked") - 2)
                           != NULL;
         return NGX_OK;
-    }
 
-    if (klen == sizeof("connection") - 1
-        && ngx_strncmp(key, "connection", klen) == 0)
-    {
+    case NGX_HTTP_LLM_H_CONNECTION:
         ctx->conn_close = ngx_strlcasestrn(v.data, v.data + v.len,
                                            (u_char *) "close",
                                            sizeof("close") - 2)
                           != NULL;
         return NGX_OK;
-    }
 
-    for (h = ngx_http_llm_pass_headers; h->len; h++) {
-        if (h->len == klen && ngx_strncmp(h->data, key, klen) == 0) {
-            break;
-        }
-    }
-
-    if (h->len == 0) {
-        return NGX_OK;
+    default: /* NGX_HTTP_LLM_H_PASS */
+        break;
     }
 
     if (ctx->pass == NULL) {
-        ctx->pass = ngx_array_create(r->pool, 2, sizeof(ngx_keyval_t));
+        ctx->pass = ngx_array_create(r->pool, 8, sizeof(ngx_keyval_t));
         if (ctx->pass == NULL) {
             return NGX_ERROR;
         }
     }
 
-    for (i = 0; i < ctx->pass->nelts; i++) {
-        if (((ngx_keyval_t *) ctx->pass->elts)[i].key.data == h->data) {
-            return NGX_OK;
-        }
+    /* the first of a header sent twice */
+    bit = (ngx_uint_t) 1 << (hn - ngx_http_llm_headers);
+
+    if (ctx->pass_seen & bit) {
+        return NGX_OK;
     }
 
-    return ngx_http_llm_keep_header(r, ctx, h, &v);
+    ctx->pass_seen |= bit;
+
+    return ngx_http_llm_keep_header(r, ctx, &hn->name, &v);
 }
 
 
@@ -403,8 +535,6 @@ ngx_http_llm_fail_try(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 {
     llm_buf_t       out;
     ngx_int_t       rc;
-    ngx_uint_t      i;
-    ngx_keyval_t   *kv;
     ngx_msec_int_t  ra;
 
     if (ctx->slot
@@ -461,20 +591,6 @@ ngx_http_llm_fail_try(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    if (ctx->pass) {
-        kv = ctx->pass->elts;
-
-        for (i = 0; i < ctx->pass->nelts; i++) {
-            if (ngx_http_llm_push_header(r, (char *) kv[i].key.data,
-                                         kv[i].value.data, kv[i].value.len)
-                != NGX_OK)
-            {
-                llm_buf_free(&out);
-                return NGX_ERROR;
-            }
-        }
-    }
-
     rc = ngx_http_llm_commit(r, ctx, err->status, (u_char *) out.data,
                              out.len);
     llm_buf_free(&out);
@@ -516,6 +632,32 @@ ngx_http_llm_commit(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     }
 
     return ngx_http_llm_content_type(r, "application/json");
+}
+
+
+/* the provider's headers that the client gets too */
+ngx_int_t
+ngx_http_llm_provider_headers(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
+{
+    ngx_uint_t     i;
+    ngx_keyval_t  *kv;
+
+    if (ctx->pass == NULL) {
+        return NGX_OK;
+    }
+
+    kv = ctx->pass->elts;
+
+    for (i = 0; i < ctx->pass->nelts; i++) {
+        if (ngx_http_llm_push_header(r, (char *) kv[i].key.data,
+                                     kv[i].value.data, kv[i].value.len)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
 }
 
 

@@ -365,8 +365,13 @@ ngx_http_llm_litellm_headers(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     p = n;
     n = ngx_http_llm_decimal(p, fallbacks);
 
-    return ngx_http_llm_push_header(r, "x-litellm-attempted-fallbacks", p,
-                                   n - p);
+    if (ngx_http_llm_push_header(r, "x-litellm-attempted-fallbacks", p, n - p)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_llm_provider_headers(r, ctx);
 }
 
 

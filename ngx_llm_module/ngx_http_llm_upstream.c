@@ -327,6 +327,7 @@ ngx_http_llm_reinit_request(ngx_http_request_t *r)
     ctx->body_done = 0;
     ctx->out = NULL;
     ctx->pass = NULL;
+    ctx->pass_seen = 0;
     ctx->status_retry = 0;
     ngx_memzero(&ctx->status, sizeof(ngx_http_status_t));
     ngx_memzero(&ctx->chunked, sizeof(ngx_http_chunked_t));

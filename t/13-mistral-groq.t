@@ -449,3 +449,34 @@ sub {
     my $rc = main::run_node_tests($t, { MOCK_URL => "http://127.0.0.1:" . $t->mock_port }, 'mock-mistral-groq.test.mjs');
     $t->ok($rc == 0, "node --test mock-mistral-groq.test.mjs exits 0 (got $rc)");
 }
+
+
+=== TEST 30: groq's x-request-id and x-ratelimit-* headers reach the client, as LiteLLM returns them
+--- request
+POST /v1/chat/completions
+{"model":"gq-ok","messages":[{"role":"user","content":"limits"}]}
+--- error_code: 200
+--- response_headers_like
+X-Request-Id: ^req_01mock[0-9a-f]{18}$
+X-Ratelimit-Limit-Requests: ^14400$
+X-Ratelimit-Limit-Tokens: ^6000$
+X-Ratelimit-Remaining-Requests: ^14399$
+X-Ratelimit-Remaining-Tokens: ^5900$
+X-Ratelimit-Reset-Requests: ^6s$
+X-Ratelimit-Reset-Tokens: ^1s$
+--- response_json
+{"object":"chat.completion","choices":[{"message":{"content":"echo: limits"}}]}
+
+
+=== TEST 31: ... and on a stream
+--- request
+POST /v1/chat/completions
+{"model":"gq-ok-split","stream":true,"messages":[{"role":"user","content":"limits"}]}
+--- error_code: 200
+--- response_headers_like
+Content-Type: ^text/event-stream
+X-Request-Id: ^req_01mock[0-9a-f]{18}$
+X-Ratelimit-Remaining-Requests: ^14399$
+X-Ratelimit-Reset-Tokens: ^1s$
+--- stream_check
+{ content => 'echo: limits', done => 1 }
