@@ -19,13 +19,14 @@
 #endif
 
 
-static size_t llm_http_stop(const char *p, size_t i, size_t len,
-    size_t *colon);
+static size_t llm_http_stop(const char *p, size_t len, size_t *colon);
 static const char *llm_http_line(const char *p, const char *end,
     const char **next);
 static long long llm_http_length(const char *p, size_t len);
 static int llm_http_dechunk(const char *p, const char *end, llm_buf_t *out,
     char *err, size_t errlen);
+static int llm_http_chunk_size(const char *p, const char *eol,
+    size_t *size);
 
 
 static const char *
@@ -45,16 +46,23 @@ llm_http_line(const char *p, const char *end, const char **next)
 
 
 /*
- * The first of '\n', '\r' or NUL from p[i] on, or len; *colon is set to
- * the first ':' before it, if there is one and it is not yet set.
+ * The first of '\n', '\r' or NUL in p[0 .. len - 1], or len; *colon is
+ * the first ':' before it, or len.  Sixteen bytes a step: the colon is
+ * looked for only until it is found, as a name is short and a value long.
  */
 static size_t
-llm_http_stop(const char *p, size_t i, size_t len, size_t *colon)
+llm_http_stop(const char *p, size_t len, size_t *colon)
 {
+    size_t    i, col;
 #if (LLM_HTTP_SSE2)
-    unsigned  stop, col;
+    unsigned  stop, cm;
     __m128i   v;
+#endif
 
+    i = 0;
+    col = len;
+
+#if (LLM_HTTP_SSE2)
     for ( ; i + 16 <= len; i += 16) {
         v = _mm_loadu_si128((const __m128i *) (const void *) (p + i));
 
@@ -64,19 +72,22 @@ llm_http_stop(const char *p, size_t i, size_t len, size_t *colon)
                        _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))),
                        _mm_cmpeq_epi8(v, _mm_setzero_si128())));
 
-        col = (unsigned) _mm_movemask_epi8(
-                  _mm_cmpeq_epi8(v, _mm_set1_epi8(':')));
+        if (col == len) {
+            cm = (unsigned) _mm_movemask_epi8(
+                     _mm_cmpeq_epi8(v, _mm_set1_epi8(':')));
 
-        if (stop) {
-            /* only the colons before the stop */
-            col &= (1u << __builtin_ctz(stop)) - 1;
+            /* only a colon before the stop */
+            if (stop) {
+                cm &= (1u << __builtin_ctz(stop)) - 1;
+            }
+
+            if (cm) {
+                col = i + __builtin_ctz(cm);
+            }
         }
 
-        if (col && *colon == len) {
-            *colon = i + __builtin_ctz(col);
-        }
-
         if (stop) {
+            *colon = col;
             return i + __builtin_ctz(stop);
         }
     }
@@ -84,15 +95,17 @@ llm_http_stop(const char *p, size_t i, size_t len, size_t *colon)
 
     for ( ; i < len; i++) {
         if (p[i] == '\n' || p[i] == '\r' || p[i] == '\0') {
-            return i;
+            break;
         }
 
-        if (p[i] == ':' && *colon == len) {
-            *colon = i;
+        if (p[i] == ':' && col == len) {
+            col = i;
         }
     }
 
-    return len;
+    *colon = col;
+
+    return i;
 }
 
 
@@ -102,8 +115,7 @@ llm_http_header_line(const char *p, size_t len, llm_http_header_t *h)
     size_t       eol, lf, colon;
     const char  *v, *e;
 
-    colon = len;
-    eol = llm_http_stop(p, 0, len, &colon);
+    eol = llm_http_stop(p, len, &colon);
 
     if (eol == len) {
         return 0;
@@ -229,9 +241,7 @@ llm_http_parse(const char *buf, size_t len, llm_http_resp_t *resp,
         } else if (h.name_len == 17
                    && strncasecmp(h.name, "transfer-encoding", 17) == 0)
         {
-            chunked = (h.value_len >= 7
-                       && strncasecmp(h.value + h.value_len - 7, "chunked", 7)
-                          == 0);
+            chunked = llm_http_is_chunked(h.value, h.value_len);
 
         } else if (h.name_len == 11
                    && strncasecmp(h.name, "retry-after", 11) == 0)
@@ -292,8 +302,7 @@ static int
 llm_http_dechunk(const char *p, const char *end, llm_buf_t *out, char *err,
     size_t errlen)
 {
-    char        *e;
-    long long    size;
+    size_t       size;
     const char  *eol, *next;
 
     for ( ;; ) {
@@ -304,9 +313,7 @@ llm_http_dechunk(const char *p, const char *end, llm_buf_t *out, char *err,
             return -1;
         }
 
-        size = strtoll(p, &e, 16);
-
-        if (e == p || size < 0) {
+        if (llm_http_chunk_size(p, eol, &size) != 0) {
             snprintf(err, errlen, "invalid chunk size");
             return -1;
         }
@@ -317,26 +324,83 @@ llm_http_dechunk(const char *p, const char *end, llm_buf_t *out, char *err,
 
         p = next;
 
-        if (end - p < size + 2) {
+        if ((size_t) (end - p) < size) {
             snprintf(err, errlen, "truncated chunk");
             return -1;
         }
 
-        if (llm_buf_append(out, p, (size_t) size) != 0) {
+        if (llm_buf_append(out, p, size) != 0) {
             snprintf(err, errlen, "out of memory");
             return -1;
         }
 
         p += size;
 
-        if (p[0] == '\r') {
-            p++;
+        /* the data ends with its CRLF (or LF), nothing else */
+        eol = llm_http_line(p, end, &next);
+
+        if (eol != p) {
+            snprintf(err, errlen, eol ? "invalid chunk end"
+                                      : "truncated chunked body");
+            return -1;
         }
 
-        if (p < end && p[0] == '\n') {
-            p++;
-        }
+        p = next;
     }
+}
+
+
+/*
+ * The hex size at the start of a chunk line p .. eol - 1, before any
+ * extension (";name=value") or whitespace; at most 15 digits, so that
+ * no sum with it overflows.
+ */
+static int
+llm_http_chunk_size(const char *p, const char *eol, size_t *size)
+{
+    size_t         n, digits;
+    unsigned char  c;
+
+    n = 0;
+
+    for (digits = 0; p < eol; p++, digits++) {
+        c = (unsigned char) *p;
+
+        if (c >= '0' && c <= '9') {
+            c -= '0';
+
+        } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') {
+            c = (c | 0x20) - 'a' + 10;
+
+        } else {
+            break;
+        }
+
+        if (digits == 15) {
+            return -1;
+        }
+
+        n = n * 16 + c;
+    }
+
+    if (digits == 0
+        || (p < eol && *p != ';' && *p != ' ' && *p != '\t'))
+    {
+        return -1;
+    }
+
+    *size = n;
+
+    return 0;
+}
+
+
+int
+llm_http_is_chunked(const char *v, size_t len)
+{
+    return len >= 7 && strncasecmp(v + len - 7, "chunked", 7) == 0
+           && (len == 7 || v[len - 8] == ',' || v[len - 8] == ' '
+               || v[len - 8] == '\t');
 }
 
 

@@ -45,6 +45,9 @@ typedef struct {
 ssize_t llm_http_header_line(const char *p, size_t len,
     llm_http_header_t *h);
 
+/* whether the last coding of a Transfer-Encoding value is "chunked" */
+int llm_http_is_chunked(const char *v, size_t len);
+
 /*
  * Parses buf[0..len) as one complete response; a body without a length
  * runs to the end.  Returns 0, or -1 with a reason in err.

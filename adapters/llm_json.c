@@ -113,6 +113,8 @@ static inline int llm_json_skip(const char *p, const llm_json_tape_t *tape,
 static int llm_json_copy(llm_json_splice_t *sp, llm_buf_t *out, size_t from,
     size_t to);
 static int llm_json_append_str(llm_buf_t *b, const char *s, size_t n);
+static int llm_json_splice_direct(llm_json_splice_t *sp, llm_buf_t *out);
+static int llm_json_splice_append(llm_json_splice_t *sp, llm_buf_t *out);
 static void llm_json_edit(llm_json_splice_t *sp, size_t off, size_t end,
     const char *key, size_t key_len, const char *val, size_t len, int str,
     int comma);
@@ -1470,9 +1472,24 @@ llm_json_set(llm_json_splice_t *sp, const llm_json_obj_t *o, const char *p,
 }
 
 
+void
+llm_json_put(llm_json_splice_t *sp, const llm_json_obj_t *o,
+    const llm_json_member_t *m, size_t *count, const char *key,
+    size_t key_len, const char *val, size_t len, int str)
+{
+    if (m) {
+        llm_json_replace(sp, m->val, m->val_end, val, len, str);
+
+    } else {
+        llm_json_add(sp, o, count, key, key_len, val, len, str);
+    }
+}
+
+
 int
 llm_json_splice(llm_json_splice_t *sp, llm_buf_t *out)
 {
+    int               direct;
     size_t            pos, i, j, need;
     llm_json_edit_t  *e, t;
 
@@ -1481,8 +1498,6 @@ llm_json_splice(llm_json_splice_t *sp, llm_buf_t *out)
     }
 
     /* few edits, mostly in order already: an insertion sort, stable */
-    need = sp->end - sp->start + 1;
-
     for (i = 1; i < sp->n; i++) {
         t = sp->e[i];
 
@@ -1493,14 +1508,12 @@ llm_json_splice(llm_json_splice_t *sp, llm_buf_t *out)
         sp->e[j] = t;
     }
 
-    for (i = 0; i < sp->n; i++) {
-        need += sp->e[i].key_len + sp->e[i].val_len + 4;
-    }
-
-    if (llm_buf_reserve(out, need) != 0) {
-        return -1;
-    }
-
+    /*
+     * What the result needs, exactly when nothing is to be escaped or
+     * minified: then it is written in place after one reservation
+     */
+    direct = !sp->space;
+    need = sp->end - sp->start + 1;
     pos = sp->start;
 
     for (i = 0; i < sp->n; i++) {
@@ -1509,6 +1522,97 @@ llm_json_splice(llm_json_splice_t *sp, llm_buf_t *out)
         if (e->off < pos || e->end < e->off || e->end > sp->end) {
             return -1;
         }
+
+        pos = e->end;
+        need += e->comma;
+
+        if (e->key) {
+            need += e->key_len + 3;
+            direct &= llm_json_plain(e->key, 0, e->key_len, 1) == e->key_len;
+        }
+
+        if (e->val) {
+            need += e->val_len + 2 * e->str;
+            direct &= !e->str
+                      || llm_json_plain(e->val, 0, e->val_len, 1)
+                         == e->val_len;
+        }
+    }
+
+    if (llm_buf_reserve(out, need) != 0) {
+        return -1;
+    }
+
+    return direct ? llm_json_splice_direct(sp, out)
+                  : llm_json_splice_append(sp, out);
+}
+
+
+/* the edits applied where nothing is to be escaped: plain copies */
+static int
+llm_json_splice_direct(llm_json_splice_t *sp, llm_buf_t *out)
+{
+    char             *q;
+    size_t            pos, i;
+    llm_json_edit_t  *e;
+
+    q = out->data + out->len;
+    pos = sp->start;
+
+    for (i = 0; i < sp->n; i++) {
+        e = &sp->e[i];
+
+        memcpy(q, sp->src + pos, e->off - pos);
+        q += e->off - pos;
+
+        if (e->comma) {
+            *q++ = ',';
+        }
+
+        if (e->key) {
+            *q++ = '"';
+            memcpy(q, e->key, e->key_len);
+            q += e->key_len;
+            *q++ = '"';
+            *q++ = ':';
+        }
+
+        if (e->val) {
+            if (e->str) {
+                *q++ = '"';
+            }
+
+            memcpy(q, e->val, e->val_len);
+            q += e->val_len;
+
+            if (e->str) {
+                *q++ = '"';
+            }
+        }
+
+        pos = e->end;
+    }
+
+    memcpy(q, sp->src + pos, sp->end - pos);
+    q += sp->end - pos;
+    *q = '\0';
+
+    out->len = q - out->data;
+
+    return 0;
+}
+
+
+static int
+llm_json_splice_append(llm_json_splice_t *sp, llm_buf_t *out)
+{
+    size_t            pos, i;
+    llm_json_edit_t  *e;
+
+    pos = sp->start;
+
+    for (i = 0; i < sp->n; i++) {
+        e = &sp->e[i];
 
         if (llm_json_copy(sp, out, pos, e->off) != 0
             || (e->comma && llm_buf_append(out, ",", 1) != 0)
@@ -1613,16 +1717,35 @@ const char *
 llm_json_int(char *buf, long long n)
 {
     char                *q;
+    unsigned             d;
     unsigned long long   u;
+
+    static const char    pairs[201] =
+        "00010203040506070809101112131415161718192021222324"
+        "25262728293031323334353637383940414243444546474849"
+        "50515253545556575859606162636465666768697071727374"
+        "75767778798081828384858687888990919293949596979899";
 
     q = buf + 23;
     *q = '\0';
     u = n < 0 ? 0 - (unsigned long long) n : (unsigned long long) n;
 
-    do {
-        *--q = (char) ('0' + u % 10);
-        u /= 10;
-    } while (u);
+    /* two digits a step: a timestamp takes five */
+    while (u >= 100) {
+        d = (unsigned) (u % 100) * 2;
+        u /= 100;
+        *--q = pairs[d + 1];
+        *--q = pairs[d];
+    }
+
+    if (u >= 10) {
+        d = (unsigned) u * 2;
+        *--q = pairs[d + 1];
+        *--q = pairs[d];
+
+    } else {
+        *--q = (char) ('0' + u);
+    }
 
     if (n < 0) {
         *--q = '-';

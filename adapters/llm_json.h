@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "llm_buf.h"
 
@@ -123,6 +124,22 @@ const llm_json_member_t *llm_json_get(const llm_json_obj_t *o,
 int llm_json_has_dups(const llm_json_obj_t *o, const char *p);
 
 /*
+ * Whether member m's key is, byte for byte, key: with a constant len the
+ * compiler turns the memcmp() into one or two loads, so a caller looking
+ * for several keys classifies each member once by its length.
+ */
+#define llm_json_key_is(m, p, s, n)                                          \
+    ((m)->key_len == (n) && memcmp((p) + (m)->key + 1, s, n) == 0)
+
+/*
+ * Sets *slot to m, the member named by the key a caller looks for; -1
+ * if *slot was set before: the key appears twice, and which of the two
+ * counts would depend on the reader.
+ */
+#define llm_json_take(slot, m)                                               \
+    (*(slot) != NULL ? -1 : ((*(slot) = (m)), 0))
+
+/*
  * whether a key equals key ignoring ASCII case but not exactly, which
  * cJSON_GetObjectItem() and cJSON_HasObjectItem() would match
  */
@@ -194,6 +211,11 @@ size_t llm_json_remove(llm_json_splice_t *sp, const llm_json_obj_t *o,
  */
 void llm_json_set(llm_json_splice_t *sp, const llm_json_obj_t *o,
     const char *p, size_t *count, const char *key, const char *val, int str);
+
+/* llm_json_set() for a member already looked up (m), or NULL to add */
+void llm_json_put(llm_json_splice_t *sp, const llm_json_obj_t *o,
+    const llm_json_member_t *m, size_t *count, const char *key,
+    size_t key_len, const char *val, size_t len, int str);
 
 /* appends the edited span to out: 0, -1 out of memory or bad edits */
 int llm_json_splice(llm_json_splice_t *sp, llm_buf_t *out);

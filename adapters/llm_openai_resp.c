@@ -16,11 +16,25 @@
 #include "llm_openai.h"
 
 
+/* the members of an answer's root that the fast path reads or sets */
+typedef struct {
+    const llm_json_member_t   *id;
+    const llm_json_member_t   *object;
+    const llm_json_member_t   *created;
+    const llm_json_member_t   *model;
+    const llm_json_member_t   *choices;
+    const llm_json_member_t   *data;
+    const llm_json_member_t   *usage;
+} llm_openai_root_t;
+
+
+static int llm_openai_fast_root(const llm_json_obj_t *o, const char *p,
+    llm_openai_root_t *r);
 static int llm_openai_fast_choice(const char *p, const llm_json_tape_t *tape,
     size_t start, size_t end, llm_json_splice_t *sp, llm_json_obj_t *c,
     llm_json_obj_t *m);
-static long long llm_openai_fast_count(const llm_json_obj_t *o,
-    const char *p, const char *key);
+static long long llm_openai_fast_count(const llm_json_member_t *m,
+    const char *p);
 static int llm_openai_chat(const llm_call_t *call, cJSON *root,
     llm_usage_t *usage, llm_error_t *err);
 static int llm_openai_embeddings(const llm_call_t *call, cJSON *root,
@@ -106,28 +120,31 @@ llm_openai_response_tree(const llm_call_t *call, const char *body,
  * An OpenAI answer already is what the client gets, but for id, object,
  * created and model, and the keys llm_openai_choice() fills in when a
  * server leaves them out.  So the upstream bytes are spliced, and only
- * usage is read.  Declined: a body the cJSON path would refuse or
- * rewrite more deeply (content parts, duplicate or escaped keys).
+ * usage is read.  Each object is read in one pass over its members.
+ * Declined: a body the cJSON path would refuse or rewrite more deeply
+ * (content parts, escaped keys, or a key read here that appears twice:
+ * which one counts would depend on the reader; other duplicates are
+ * relayed, by both paths).
  */
 int
 llm_openai_fast_response(const llm_call_t *call, const char *p, size_t len,
     llm_buf_t *out, llm_usage_t *usage)
 {
-    int                        rc;
-    char                       created[24];
-    size_t                     count, pos, v, ve, saved;
-    const char                *model;
-    llm_json_obj_t             root, c, m;
-    llm_json_tape_t            tape;
-    llm_json_splice_t          sp;
-    const llm_json_member_t   *x;
+    int                 rc;
+    char                created[24];
+    size_t              count, pos, v, ve, saved;
+    const char         *model, *ct;
+    llm_json_obj_t      root, c, m;
+    llm_json_tape_t     tape;
+    llm_openai_root_t   r;
+    llm_json_splice_t   sp;
 
     memset(usage, 0, sizeof(llm_usage_t));
 
     if (call->dep->provider != LLM_PROVIDER_OPENAI
         || llm_json_scan(p, len, &root, &tape) != 0
         || root.escaped
-        || llm_json_has_dups(&root, p))
+        || llm_openai_fast_root(&root, p, &r) != LLM_OK)
     {
         return LLM_DECLINED;
     }
@@ -137,23 +154,22 @@ llm_openai_fast_response(const llm_call_t *call, const char *p, size_t len,
     model = call->model_name ? call->model_name : "";
 
     if (call->endpoint == LLM_ENDPOINT_EMBEDDINGS) {
-        x = llm_json_get(&root, p, "data", 4);
-        if (x == NULL || p[x->val] != '[') {
+        if (r.data == NULL || p[r.data->val] != '[') {
             return LLM_DECLINED;
         }
 
-        llm_json_set(&sp, &root, p, &count, "model", model, 1);
+        llm_json_put(&sp, &root, r.model, &count, "model", 5, model,
+                     strlen(model), 1);
 
     } else {
-        x = llm_json_get(&root, p, "choices", 7);
-        if (x == NULL || p[x->val] != '[') {
+        if (r.choices == NULL || p[r.choices->val] != '[') {
             return LLM_DECLINED;
         }
 
         pos = 0;
 
-        while ((rc = llm_json_array_next(p, &tape, x->val, x->val_end, &pos,
-                                         &v, &ve))
+        while ((rc = llm_json_array_next(p, &tape, r.choices->val,
+                                         r.choices->val_end, &pos, &v, &ve))
                == 1)
         {
             if (p[v] == '{'
@@ -168,18 +184,20 @@ llm_openai_fast_response(const llm_call_t *call, const char *p, size_t len,
             return LLM_DECLINED;
         }
 
-        llm_json_set(&sp, &root, p, &count, "id", call->id, 1);
-        llm_json_set(&sp, &root, p, &count, "object",
-                            "chat.completion", 1);
-        llm_json_set(&sp, &root, p, &count, "created",
-                            llm_json_int(created, call->created), 0);
-        llm_json_set(&sp, &root, p, &count, "model", model, 1);
+        ct = llm_json_int(created, call->created);
+
+        llm_json_put(&sp, &root, r.id, &count, "id", 2, call->id,
+                     strlen(call->id), 1);
+        llm_json_put(&sp, &root, r.object, &count, "object", 6,
+                     "chat.completion", sizeof("chat.completion") - 1, 1);
+        llm_json_put(&sp, &root, r.created, &count, "created", 7, ct,
+                     created + 23 - ct, 0);
+        llm_json_put(&sp, &root, r.model, &count, "model", 5, model,
+                     strlen(model), 1);
     }
 
-    x = llm_json_get(&root, p, "usage", 5);
-
-    if (x && p[x->val] == '{'
-        && llm_openai_fast_usage(p, &tape, x, usage) != LLM_OK)
+    if (r.usage && p[r.usage->val] == '{'
+        && llm_openai_fast_usage(p, &tape, r.usage, usage) != LLM_OK)
     {
         memset(usage, 0, sizeof(llm_usage_t));
         return LLM_DECLINED;
@@ -203,6 +221,56 @@ llm_openai_fast_response(const llm_call_t *call, const char *p, size_t len,
 }
 
 
+static int
+llm_openai_fast_root(const llm_json_obj_t *o, const char *p,
+    llm_openai_root_t *r)
+{
+    uint32_t                   i;
+    const llm_json_member_t   *m, **slot;
+
+    memset(r, 0, sizeof(llm_openai_root_t));
+
+    for (i = 0; i < o->n; i++) {
+        m = &o->m[i];
+
+        switch (m->key_len) {
+
+        case 2:
+            slot = llm_json_key_is(m, p, "id", 2) ? &r->id : NULL;
+            break;
+
+        case 4:
+            slot = llm_json_key_is(m, p, "data", 4) ? &r->data : NULL;
+            break;
+
+        case 5:
+            slot = llm_json_key_is(m, p, "model", 5) ? &r->model
+                   : llm_json_key_is(m, p, "usage", 5) ? &r->usage : NULL;
+            break;
+
+        case 6:
+            slot = llm_json_key_is(m, p, "object", 6) ? &r->object : NULL;
+            break;
+
+        case 7:
+            slot = llm_json_key_is(m, p, "created", 7) ? &r->created
+                   : llm_json_key_is(m, p, "choices", 7) ? &r->choices
+                   : NULL;
+            break;
+
+        default:
+            slot = NULL;
+        }
+
+        if (slot && llm_json_take(slot, m) != 0) {
+            return LLM_DECLINED;
+        }
+    }
+
+    return LLM_OK;
+}
+
+
 /* what llm_openai_choice() does to a choice object, as edits */
 static int
 llm_openai_fast_choice(const char *p, const llm_json_tape_t *tape,
@@ -210,26 +278,55 @@ llm_openai_fast_choice(const char *p, const llm_json_tape_t *tape,
     llm_json_obj_t *m)
 {
     size_t                     count, pos, v, ve;
-    const llm_json_member_t   *x, *content, *calls;
+    uint32_t                   i;
+    const llm_json_member_t   *x, *msg, *logprobs, *content, *refusal,
+                              *calls;
 
-    if (llm_json_object(p, tape, start, end, c) != 0
-        || c->escaped || llm_json_has_dups(c, p))
-    {
+    if (llm_json_object(p, tape, start, end, c) != 0 || c->escaped) {
         return LLM_DECLINED;
     }
 
     /* finish_reason: only Mistral's are mapped */
 
-    x = llm_json_get(c, p, "message", 7);
+    msg = NULL;
+    logprobs = NULL;
 
-    if (x && p[x->val] == '{') {
-        if (llm_json_object(p, tape, x->val, x->val_end, m) != 0
-            || m->escaped || llm_json_has_dups(m, p))
+    for (i = 0; i < c->n; i++) {
+        x = &c->m[i];
+
+        if ((llm_json_key_is(x, p, "message", 7)
+             && llm_json_take(&msg, x) != 0)
+            || (llm_json_key_is(x, p, "logprobs", 8)
+                && llm_json_take(&logprobs, x) != 0))
+        {
+            return LLM_DECLINED;
+        }
+    }
+
+    if (msg && p[msg->val] == '{') {
+        if (llm_json_object(p, tape, msg->val, msg->val_end, m) != 0
+            || m->escaped)
         {
             return LLM_DECLINED;
         }
 
-        content = llm_json_get(m, p, "content", 7);
+        content = NULL;
+        refusal = NULL;
+        calls = NULL;
+
+        for (i = 0; i < m->n; i++) {
+            x = &m->m[i];
+
+            if ((llm_json_key_is(x, p, "content", 7)
+                 && llm_json_take(&content, x) != 0)
+                || (llm_json_key_is(x, p, "refusal", 7)
+                    && llm_json_take(&refusal, x) != 0)
+                || (llm_json_key_is(x, p, "tool_calls", 10)
+                    && llm_json_take(&calls, x) != 0))
+            {
+                return LLM_DECLINED;
+            }
+        }
 
         if (content && p[content->val] == '[') {
             /* parts to join */
@@ -242,11 +339,10 @@ llm_openai_fast_choice(const char *p, const llm_json_tape_t *tape,
             llm_json_add(sp, m, &count, "content", 7, "null", 4, 0);
         }
 
-        if (llm_json_get(m, p, "refusal", 7) == NULL) {
+        if (refusal == NULL) {
             llm_json_add(sp, m, &count, "refusal", 7, "null", 4, 0);
         }
 
-        calls = llm_json_get(m, p, "tool_calls", 10);
         pos = 0;
 
         if (content && content->val_end - content->val == 2
@@ -260,7 +356,7 @@ llm_openai_fast_choice(const char *p, const llm_json_tape_t *tape,
         }
     }
 
-    if (llm_json_get(c, p, "logprobs", 8) == NULL) {
+    if (logprobs == NULL) {
         count = c->n;
         llm_json_add(sp, c, &count, "logprobs", 8, "null", 4, 0);
     }
@@ -274,23 +370,78 @@ int
 llm_openai_fast_usage(const char *p, const llm_json_tape_t *tape,
     const llm_json_member_t *um, llm_usage_t *usage)
 {
+    uint32_t                   i;
     llm_json_obj_t             u, d;
-    const llm_json_member_t   *x;
+    const llm_json_member_t   *x, *pt, *ct, *ptd, *ptd2, *nct, *ctd;
 
     if (llm_json_object(p, tape, um->val, um->val_end, &u) != 0 || u.escaped) {
         return LLM_DECLINED;
     }
 
+    /* the first of each, as cJSON's lookups find */
+    pt = NULL;
+    ct = NULL;
+    ptd = NULL;
+    ptd2 = NULL;
+    nct = NULL;
+    ctd = NULL;
+
+    for (i = 0; i < u.n; i++) {
+        x = &u.m[i];
+
+        switch (x->key_len) {
+
+        case 13:
+            if (pt == NULL && llm_json_key_is(x, p, "prompt_tokens", 13)) {
+                pt = x;
+            }
+            break;
+
+        case 17:
+            if (ct == NULL
+                && llm_json_key_is(x, p, "completion_tokens", 17))
+            {
+                ct = x;
+
+            } else if (nct == NULL
+                       && llm_json_key_is(x, p, "num_cached_tokens", 17))
+            {
+                nct = x;
+            }
+            break;
+
+        case 20:
+            if (ptd2 == NULL
+                && llm_json_key_is(x, p, "prompt_token_details", 20))
+            {
+                ptd2 = x;
+            }
+            break;
+
+        case 21:
+            if (ptd == NULL
+                && llm_json_key_is(x, p, "prompt_tokens_details", 21))
+            {
+                ptd = x;
+            }
+            break;
+
+        case 25:
+            if (ctd == NULL
+                && llm_json_key_is(x, p, "completion_tokens_details", 25))
+            {
+                ctd = x;
+            }
+            break;
+        }
+    }
+
     usage->present = 1;
-    usage->prompt_tokens = llm_openai_fast_count(&u, p, "prompt_tokens");
-    usage->completion_tokens = llm_openai_fast_count(&u, p,
-                                                     "completion_tokens");
+    usage->prompt_tokens = llm_openai_fast_count(pt, p);
+    usage->completion_tokens = llm_openai_fast_count(ct, p);
     usage->total_tokens = usage->prompt_tokens + usage->completion_tokens;
 
-    x = llm_json_get(&u, p, "prompt_tokens_details", 21);
-    if (x == NULL || p[x->val] != '{') {
-        x = llm_json_get(&u, p, "prompt_token_details", 20);
-    }
+    x = (ptd && p[ptd->val] == '{') ? ptd : ptd2;
 
     if (x && p[x->val] == '{') {
         if (llm_json_object(p, tape, x->val, x->val_end, &d) != 0
@@ -299,42 +450,39 @@ llm_openai_fast_usage(const char *p, const llm_json_tape_t *tape,
             return LLM_DECLINED;
         }
 
-        usage->cached_tokens = llm_openai_fast_count(&d, p, "cached_tokens");
-        usage->cache_write_tokens = llm_openai_fast_count(&d, p,
-                                                   "cache_write_tokens");
+        usage->cached_tokens = llm_openai_fast_count(
+                                   llm_json_get(&d, p, "cached_tokens", 13),
+                                   p);
+        usage->cache_write_tokens = llm_openai_fast_count(
+                              llm_json_get(&d, p, "cache_write_tokens", 18),
+                              p);
     }
 
     if (usage->cached_tokens == 0) {
-        usage->cached_tokens = llm_openai_fast_count(&u, p,
-                                                     "num_cached_tokens");
+        usage->cached_tokens = llm_openai_fast_count(nct, p);
     }
 
-    x = llm_json_get(&u, p, "completion_tokens_details", 25);
-
-    if (x && p[x->val] == '{') {
-        if (llm_json_object(p, tape, x->val, x->val_end, &d) != 0
+    if (ctd && p[ctd->val] == '{') {
+        if (llm_json_object(p, tape, ctd->val, ctd->val_end, &d) != 0
             || d.escaped)
         {
             return LLM_DECLINED;
         }
 
-        usage->reasoning_tokens = llm_openai_fast_count(&d, p,
-                                                        "reasoning_tokens");
+        usage->reasoning_tokens = llm_openai_fast_count(
+                                llm_json_get(&d, p, "reasoning_tokens", 16),
+                                p);
     }
 
     return LLM_OK;
 }
 
 
-/* llm_openai_count() */
+/* llm_openai_count() on member m, or 0 */
 static long long
-llm_openai_fast_count(const llm_json_obj_t *o, const char *p,
-    const char *key)
+llm_openai_fast_count(const llm_json_member_t *m, const char *p)
 {
-    double                     v;
-    const llm_json_member_t   *m;
-
-    m = llm_json_get(o, p, key, strlen(key));
+    double  v;
 
     if (m == NULL || !(p[m->val] == '-'
                        || (p[m->val] >= '0' && p[m->val] <= '9')))

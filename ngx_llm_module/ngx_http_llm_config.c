@@ -183,6 +183,12 @@ ngx_http_llm_init_deploy(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
                                   dep->base.path)
                       - d->api_base.data;
 
+    /* x-litellm-model-id and x-litellm-model-group */
+    d->id.data = (u_char *) dep->id;
+    d->id.len = ngx_strlen(dep->id);
+    d->model_name.data = (u_char *) dep->model_name;
+    d->model_name.len = ngx_strlen(dep->model_name);
+
     /* the request headers that are the same on every call */
     d->fixed.len = sizeof("Host: " CRLF) - 1 + d->host.len
                    + sizeof(NGX_HTTP_LLM_FIXED_HEADERS) - 1;

@@ -83,6 +83,8 @@ typedef struct {
     ngx_str_t                      host;          /* Host header value */
     ngx_str_t                      fixed;         /* Host: ... User-Agent */
     ngx_str_t                      api_base;      /* scheme://name/path */
+    ngx_str_t                      id;            /* dep->id */
+    ngx_str_t                      model_name;    /* dep->model_name */
     ngx_str_t                      ssl_name;      /* SNI and verified name */
     ngx_uint_t                     weight;
     double                         cost;          /* USD per token */
@@ -412,7 +414,10 @@ ngx_int_t ngx_http_llm_error_to_str(ngx_pool_t *pool, const llm_error_t *err,
     ngx_str_t *out);
 u_char *ngx_http_llm_decimal(u_char *p, size_t n);
 ngx_int_t ngx_http_llm_push_header(ngx_http_request_t *r, const char *key,
-    u_char *value, size_t len);
+    size_t key_len, u_char *value, size_t len);
+/* a header with a literal name */
+#define ngx_http_llm_push(r, key, value, len)                                \
+    ngx_http_llm_push_header(r, key, sizeof(key) - 1, value, len)
 ngx_int_t ngx_http_llm_add_cleanup(ngx_pool_t *pool,
     ngx_pool_cleanup_pt handler, void *data);
 

@@ -301,10 +301,7 @@ ngx_http_llm_header(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         return NGX_OK;
 
     case NGX_HTTP_LLM_H_CHUNKED:
-        ctx->is_chunked = ngx_strlcasestrn(v.data, v.data + v.len,
-                                           (u_char *) "chunked",
-                                           sizeof("chunked") - 2)
-                          != NULL;
+        ctx->is_chunked = llm_http_is_chunked((char *) v.data, v.len);
         return NGX_OK;
 
     case NGX_HTTP_LLM_H_CONNECTION:
@@ -650,7 +647,8 @@ ngx_http_llm_provider_headers(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 
     for (i = 0; i < ctx->pass->nelts; i++) {
         if (ngx_http_llm_push_header(r, (char *) kv[i].key.data,
-                                     kv[i].value.data, kv[i].value.len)
+                                     kv[i].key.len, kv[i].value.data,
+                                     kv[i].value.len)
             != NGX_OK)
         {
             return NGX_ERROR;

@@ -164,8 +164,8 @@ ngx_http_llm_plan(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    if (ngx_http_llm_push_header(r, "Retry-After", p,
-                                ngx_sprintf(p, "%T", left) - p)
+    if (ngx_http_llm_push(r, "Retry-After", p,
+                          ngx_sprintf(p, "%T", left) - p)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -341,22 +341,19 @@ ngx_http_llm_litellm_headers(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
         return NGX_ERROR;
     }
 
-    if (ngx_http_llm_push_header(r, "x-litellm-model-id",
-                                (u_char *) d->dep->id,
-                                ngx_strlen(d->dep->id)) != NGX_OK
-        || ngx_http_llm_push_header(r, "x-litellm-model-group",
-                                   (u_char *) d->dep->model_name,
-                                   ngx_strlen(d->dep->model_name)) != NGX_OK
-        || ngx_http_llm_push_header(r, "x-litellm-model-api-base",
-                                   d->api_base.data, d->api_base.len)
-           != NGX_OK)
+    if (ngx_http_llm_push(r, "x-litellm-model-id", d->id.data, d->id.len)
+           != NGX_OK
+        || ngx_http_llm_push(r, "x-litellm-model-group", d->model_name.data,
+                             d->model_name.len) != NGX_OK
+        || ngx_http_llm_push(r, "x-litellm-model-api-base", d->api_base.data,
+                             d->api_base.len) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
     n = ngx_http_llm_decimal(p, retries);
 
-    if (ngx_http_llm_push_header(r, "x-litellm-attempted-retries", p, n - p)
+    if (ngx_http_llm_push(r, "x-litellm-attempted-retries", p, n - p)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -365,7 +362,7 @@ ngx_http_llm_litellm_headers(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     p = n;
     n = ngx_http_llm_decimal(p, fallbacks);
 
-    if (ngx_http_llm_push_header(r, "x-litellm-attempted-fallbacks", p, n - p)
+    if (ngx_http_llm_push(r, "x-litellm-attempted-fallbacks", p, n - p)
         != NGX_OK)
     {
         return NGX_ERROR;

@@ -193,11 +193,11 @@ ngx_http_llm_stream_commit(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     u->headers_in.content_length_n = -1;
     ctx->json_sent = 1;
 
-    if (ngx_http_llm_push_header(r, "Cache-Control", (u_char *) "no-cache",
-                                 sizeof("no-cache") - 1) != NGX_OK
+    if (ngx_http_llm_push(r, "Cache-Control", (u_char *) "no-cache",
+                          sizeof("no-cache") - 1) != NGX_OK
         /* so that a proxy in front of this nginx does not buffer either */
-        || ngx_http_llm_push_header(r, "X-Accel-Buffering", (u_char *) "no",
-                                    sizeof("no") - 1) != NGX_OK
+        || ngx_http_llm_push(r, "X-Accel-Buffering", (u_char *) "no",
+                             sizeof("no") - 1) != NGX_OK
         || ngx_http_llm_litellm_headers(r, ctx) != NGX_OK)
     {
         return NGX_ERROR;

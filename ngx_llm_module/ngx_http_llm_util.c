@@ -115,7 +115,7 @@ ngx_http_llm_decimal(u_char *p, size_t n)
 
 ngx_int_t
 ngx_http_llm_push_header(ngx_http_request_t *r, const char *key,
-    u_char *value, size_t len)
+    size_t key_len, u_char *value, size_t len)
 {
     ngx_table_elt_t  *h;
 
@@ -126,7 +126,7 @@ ngx_http_llm_push_header(ngx_http_request_t *r, const char *key,
 
     h->hash = 1;
     h->key.data = (u_char *) key;
-    h->key.len = ngx_strlen(key);
+    h->key.len = key_len;
     h->value.data = value;
     h->value.len = len;
 

@@ -2,7 +2,9 @@
 # client mistakes, gateway limits, transport failures, provider errors.
 use LlmTest;
 
-my @mocks = qw(ok err-400-context err-401 err-404 err-429 err-500 err-503 garbage close hang);
+my @mocks = qw(ok err-400-context err-401 err-404 err-429 err-500 err-503 garbage close hang
+               raw-fold raw-fold-tab raw-nul raw-cr raw-cl-differ raw-cl-same raw-cl-invalid
+               raw-upper raw-429 raw-trickle);
 set_default(models => join('', map { <<"EOF" } @mocks) . <<'EOF');
 - model_name: m-$_
   litellm_params:
@@ -254,3 +256,155 @@ this is not JSON
 --- no_error_log
 sk-err-yaml-key-7
 sk-client-err-secret-5
+
+
+=== TEST 24: provider header folded onto the line before (SP) -> 502 JSON, the gateway stays up
+--- requests
+[{ path => '/v1/chat/completions', json => { model => 'm-raw-fold', messages => [ { role => 'user', content => 'x' } ] },
+   expect => { error_code => 502, openai_error => {}, response_body_unlike => qr/<html|folded/ } },
+ { path => '/v1/chat/completions', json => { model => 'm-ok', messages => [ { role => 'user', content => 'still up' } ] },
+   expect => { error_code => 200, response_json => { choices => [ { message => { content => 'echo: still up' } } ] } } }]
+--- error_log
+llm: upstream sent an invalid header line
+
+
+=== TEST 25: provider header folded onto the line before (HTAB) -> 502 JSON, the gateway stays up
+--- requests
+[{ path => '/v1/chat/completions', json => { model => 'm-raw-fold-tab', messages => [ { role => 'user', content => 'x' } ] },
+   expect => { error_code => 502, openai_error => {}, response_body_unlike => qr/<html/ } },
+ { path => '/v1/chat/completions', json => { model => 'm-ok', messages => [ { role => 'user', content => 'still up' } ] },
+   expect => { error_code => 200, response_json => { choices => [ { message => { content => 'echo: still up' } } ] } } }]
+--- error_log
+llm: upstream sent an invalid header line
+
+
+=== TEST 26: folded provider header on a stream -> 502 JSON, the gateway stays up
+--- requests
+[{ path => '/v1/chat/completions', json => { model => 'm-raw-fold', stream => \1, messages => [ { role => 'user', content => 'x' } ] },
+   expect => { error_code => 502, openai_error => {}, response_body_unlike => qr/<html|data:/ } },
+ { path => '/v1/chat/completions', json => { model => 'm-ok', messages => [ { role => 'user', content => 'still up' } ] },
+   expect => { error_code => 200, response_json => { choices => [ { message => { content => 'echo: still up' } } ] } } }]
+--- error_log
+llm: upstream sent an invalid header line
+
+
+=== TEST 27: NUL in a provider header value -> 502 JSON, the gateway stays up
+--- requests
+[{ path => '/v1/chat/completions', json => { model => 'm-raw-nul', messages => [ { role => 'user', content => 'x' } ] },
+   expect => { error_code => 502, openai_error => {}, response_body_unlike => qr/<html/ } },
+ { path => '/v1/chat/completions', json => { model => 'm-ok', messages => [ { role => 'user', content => 'still up' } ] },
+   expect => { error_code => 200, response_json => { choices => [ { message => { content => 'echo: still up' } } ] } } }]
+--- error_log
+llm: upstream sent an invalid header line
+
+
+=== TEST 28: NUL in a provider header value on a stream -> 502 JSON, the gateway stays up
+--- requests
+[{ path => '/v1/chat/completions', json => { model => 'm-raw-nul', stream => \1, messages => [ { role => 'user', content => 'x' } ] },
+   expect => { error_code => 502, openai_error => {}, response_body_unlike => qr/<html|data:/ } },
+ { path => '/v1/chat/completions', json => { model => 'm-ok', messages => [ { role => 'user', content => 'still up' } ] },
+   expect => { error_code => 200, response_json => { choices => [ { message => { content => 'echo: still up' } } ] } } }]
+--- error_log
+llm: upstream sent an invalid header line
+
+
+=== TEST 29: lone CR in a provider header line -> 502 JSON, the gateway stays up
+--- requests
+[{ path => '/v1/chat/completions', json => { model => 'm-raw-cr', messages => [ { role => 'user', content => 'x' } ] },
+   expect => { error_code => 502, openai_error => {}, response_body_unlike => qr/<html/ } },
+ { path => '/v1/chat/completions', json => { model => 'm-ok', messages => [ { role => 'user', content => 'still up' } ] },
+   expect => { error_code => 200, response_json => { choices => [ { message => { content => 'echo: still up' } } ] } } }]
+--- error_log
+llm: upstream sent an invalid header line
+
+
+=== TEST 30: two different Content-Length headers -> 502 JSON, the gateway stays up
+--- requests
+[{ path => '/v1/chat/completions', json => { model => 'm-raw-cl-differ', messages => [ { role => 'user', content => 'x' } ] },
+   expect => { error_code => 502, openai_error => {}, response_body_unlike => qr/<html/ } },
+ { path => '/v1/chat/completions', json => { model => 'm-ok', messages => [ { role => 'user', content => 'still up' } ] },
+   expect => { error_code => 200, response_json => { choices => [ { message => { content => 'echo: still up' } } ] } } }]
+--- error_log
+/llm: upstream sent an invalid or a second, different Content-Length/
+
+
+=== TEST 31: a Content-Length that is not a number -> 502 JSON, the gateway stays up
+--- requests
+[{ path => '/v1/chat/completions', json => { model => 'm-raw-cl-invalid', messages => [ { role => 'user', content => 'x' } ] },
+   expect => { error_code => 502, openai_error => {}, response_body_unlike => qr/<html/ } },
+ { path => '/v1/chat/completions', json => { model => 'm-ok', messages => [ { role => 'user', content => 'still up' } ] },
+   expect => { error_code => 200, response_json => { choices => [ { message => { content => 'echo: still up' } } ] } } }]
+--- error_log
+/llm: upstream sent an invalid or a second, different Content-Length/
+
+
+=== TEST 32: two equal Content-Length headers are one length
+--- request
+POST /v1/chat/completions
+{"model":"m-raw-cl-same","messages":[{"role":"user","content":"same length"}]}
+--- error_code: 200
+--- response_json
+{"choices":[{"message":{"content":"echo: same length"},"finish_reason":"stop"}]}
+--- no_error_log
+[error]
+
+
+=== TEST 33: provider header names in upper case
+--- request
+POST /v1/chat/completions
+{"model":"m-raw-upper","messages":[{"role":"user","content":"loud headers"}]}
+--- error_code: 200
+--- response_json
+{"choices":[{"message":{"content":"echo: loud headers"},"finish_reason":"stop"}]}
+--- response_headers
+X-Request-Id: req_raw_upper
+--- no_error_log
+[error]
+
+
+=== TEST 34: upper-case TRANSFER-ENCODING: CHUNKED on a stream
+--- request
+POST /v1/chat/completions
+{"model":"m-raw-upper","stream":true,"messages":[{"role":"user","content":"loud stream"}]}
+--- error_code: 200
+--- stream_check
+{ content => 'echo: loud stream', finish_reason => 'stop', done => 1 }
+--- response_headers
+X-Request-Id: req_raw_upper
+--- no_error_log
+[error]
+
+
+=== TEST 35: provider 429 with RETRY-AFTER in upper case -> Retry-After passed
+--- request
+POST /v1/chat/completions
+{"model":"m-raw-429","messages":[{"role":"user","content":"x"}]}
+--- error_code: 429
+--- response_headers
+Retry-After: 7
+--- openai_error
+{"code":"rate_limit_exceeded"}
+
+
+=== TEST 36: provider headers in 1..7-byte pieces, cut inside lines and CRLFs
+--- request
+POST /v1/chat/completions
+{"model":"m-raw-trickle","messages":[{"role":"user","content":"slowly"}]}
+--- error_code: 200
+--- response_json
+{"choices":[{"message":{"content":"echo: slowly"},"finish_reason":"stop"}]}
+--- response_headers_like
+X-Request-Id: ^req_mock\d+$
+--- no_error_log
+[error]
+
+
+=== TEST 37: stream headers in 1..7-byte pieces, cut inside lines and CRLFs
+--- request
+POST /v1/chat/completions
+{"model":"m-raw-trickle","stream":true,"messages":[{"role":"user","content":"slow stream"}]}
+--- error_code: 200
+--- stream_check
+{ content => 'echo: slow stream', finish_reason => 'stop', done => 1 }
+--- no_error_log
+[error]

@@ -577,6 +577,28 @@ test_numbers(void **state)
     assert_string_equal(llm_json_int(buf, -42), "-42");
     assert_string_equal(llm_json_int(buf, -9223372036854775807LL - 1),
                         "-9223372036854775808");
+
+    /* every digit count, both signs, against printf */
+    {
+        char       want[32];
+        long long  v;
+        int        d;
+
+        /* 10^d and its neighbours, and d + 1 nines (d < 18: no overflow) */
+        for (v = 1, d = 0; d < 18; d++, v *= 10) {
+            long long  t[] = { v - 1, v, v + 1, v * 10 - 1, -v,
+                               -(v - 1), -(v * 10 - 1) };
+            size_t     k;
+
+            for (k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
+                snprintf(want, sizeof(want), "%lld", t[k]);
+                assert_string_equal(llm_json_int(buf, t[k]), want);
+            }
+        }
+
+        assert_string_equal(llm_json_int(buf, 9223372036854775807LL),
+                            "9223372036854775807");
+    }
 }
 
 

@@ -55,6 +55,24 @@
 //   mock-slow-first-token-<ms>  stream: 200 and the role chunk at once, the
 //                         first content only after <ms> milliseconds, then
 //                         as mock-ok; non-stream: answers after <ms> ms
+//   mock-raw-<case>       a response written byte for byte on the socket
+//                         (Connection: close, then the socket is ended), to
+//                         test the gateway's header parser; the body is
+//                         mock-ok's (its SSE, chunked, for a stream):
+//     raw-fold            a header line folded onto the one before (SP)
+//     raw-fold-tab        the same with an HTAB
+//     raw-nul             a NUL inside a header value
+//     raw-cr              a lone CR inside a header value
+//     raw-cl-differ       two Content-Length headers that differ
+//     raw-cl-same         two equal Content-Length headers (valid)
+//     raw-cl-invalid      Content-Length: 12abc
+//     raw-upper           every header name in upper case, an x-request-id
+//                         of "req_raw_upper" (valid; a stream is chunked
+//                         with TRANSFER-ENCODING: CHUNKED)
+//     raw-429             429 rate_limit_exceeded with "RETRY-AFTER:  7 "
+//     raw-trickle         the headers in 1..7-byte writes 2 ms apart, cut
+//                         inside every line and between every CR and LF
+//                         (valid)
 //   any other mock-*      404 model_not_found (catches typos in tests)
 //
 // Streams honour stream_options.include_usage (then "usage": null on every
@@ -96,6 +114,8 @@ const SCENARIOS = new Set([
   'ok', 'long', 'tools', 'tools2', 'garbage', 'hang', 'close', 'slow-release',
   'stream-error', 'stream-cut', 'stream-eof', ...Object.keys(ERRORS),
   'stream-error-early', 'stream-cut-early',
+  'raw-fold', 'raw-fold-tab', 'raw-nul', 'raw-cr', 'raw-cl-differ',
+  'raw-cl-same', 'raw-cl-invalid', 'raw-upper', 'raw-429', 'raw-trickle',
 ]);
 
 function maskKey(key) {
@@ -193,6 +213,141 @@ function transport(ctx) {
   }
 }
 
+// ---- raw responses ------------------------------------------------------
+
+// The body a raw-* scenario sends: mock-ok's JSON, or its SSE events
+// chunk-encoded for a stream; returns [body, headers of the body].
+function rawBody(ctx) {
+  if (ctx.json.stream !== true) {
+    return [Buffer.from(JSON.stringify(completion(ctx)), 'utf8'), null];
+  }
+  const id = 'chatcmpl-mock' + ctx.record.seq;
+  const created = Math.floor(Date.now() / 1000);
+  const chunk = (delta, finish) => ({
+    id, object: 'chat.completion.chunk', created, model: ctx.json.model,
+    service_tier: 'default', system_fingerprint: 'fp_mock',
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish || null }],
+  });
+  const events = [
+    chunk({ role: 'assistant', content: '', refusal: null }),
+    ...L.fragments(replyText(ctx), 3).map((f) => chunk({ content: f })),
+    chunk({}, 'stop'),
+    '[DONE]',
+  ];
+  const parts = events.map((e) => {
+    const d = Buffer.from('data: ' + (typeof e === 'string' ? e : JSON.stringify(e)) + '\n\n', 'utf8');
+    return Buffer.concat([Buffer.from(d.length.toString(16) + '\r\n'), d, Buffer.from('\r\n')]);
+  });
+  parts.push(Buffer.from('0\r\n\r\n'));
+  return [Buffer.concat(parts), 'chunked'];
+}
+
+// Cut points of the raw-trickle head: inside every line, between every
+// CR and LF, and every 1..7 bytes.
+function trickle(head, rnd) {
+  const cuts = new Set();
+  let start = 0;
+  for (let i = 0; i < head.length; i++) {
+    if (head[i] === 0x0d) cuts.add(i + 1);
+    if (head[i] === 0x0a) {
+      if (i - start > 2) cuts.add(start + 1 + Math.floor(rnd() * (i - start - 1)));
+      start = i + 1;
+    }
+  }
+  for (let pos = 1 + Math.floor(rnd() * 7); pos < head.length; pos += 1 + Math.floor(rnd() * 7)) {
+    cuts.add(pos);
+  }
+  const out = [];
+  let prev = 0;
+  for (const c of [...cuts].sort((x, y) => x - y)) {
+    if (c > prev && c < head.length) {
+      out.push(head.subarray(prev, c));
+      prev = c;
+    }
+  }
+  out.push(head.subarray(prev));
+  return out;
+}
+
+// Writes a raw-* response straight on the socket; true when it did.
+function raw(ctx) {
+  if (!ctx.scenario.startsWith('raw-')) return false;
+  const sock = ctx.req.socket;
+  const [body, te] = rawBody(ctx);
+  const ct = te ? 'text/event-stream; charset=utf-8' : 'application/json';
+  const len = te ? null : String(body.length);
+  const frame = te ? 'Transfer-Encoding: chunked\r\n' : `Content-Length: ${len}\r\n`;
+  let status = '200 OK';
+  let lines;
+  let out = body;
+
+  switch (ctx.scenario) {
+    case 'raw-fold':
+      lines = ['X-Mock-Note: a\r\n', ' folded: b\r\n', frame];
+      break;
+    case 'raw-fold-tab':
+      lines = ['X-Mock-Note: a\r\n', '\tfolded\r\n', frame];
+      break;
+    case 'raw-nul':
+      lines = ['X-Mock-Note: a\0b\r\n', frame];
+      break;
+    case 'raw-cr':
+      lines = ['X-Mock-Note: a\rContent-Length: 1\r\n', frame];
+      break;
+    case 'raw-cl-differ':
+      lines = [`Content-Length: ${body.length}\r\n`, 'X-Mock-Note: a\r\n', `Content-Length: ${body.length + 1}\r\n`];
+      break;
+    case 'raw-cl-same':
+      lines = [`Content-Length: ${body.length}\r\n`, 'X-Mock-Note: a\r\n', `content-length:  ${body.length} \r\n`];
+      break;
+    case 'raw-cl-invalid':
+      lines = [`Content-Length: ${body.length}abc\r\n`];
+      break;
+    case 'raw-upper':
+      lines = ['X-REQUEST-ID: req_raw_upper\r\n', te ? 'TRANSFER-ENCODING: CHUNKED\r\n' : `CONTENT-LENGTH: ${len}\r\n`];
+      break;
+    case 'raw-429': {
+      status = '429 Too Many Requests';
+      out = Buffer.from(JSON.stringify(ERRORS['err-429'][1](ctx.json.model)), 'utf8');
+      lines = ['RETRY-AFTER:  7 \r\n', `content-LENGTH: ${out.length}\r\n`];
+      break;
+    }
+    case 'raw-trickle':
+      lines = ['X-Request-Id: req_mock' + ctx.record.seq + '\r\n',
+        'OpenAI-Processing-Ms: 1\n', 'X-Mock-Note:\t a: b: c \t\r\n',
+        'X-A-Header-Name-Longer-Than-Sixteen-Bytes: v\r\n', frame];
+      break;
+    default:
+      return false;
+  }
+
+  const upper = ctx.scenario === 'raw-upper';
+  const head = Buffer.from(`HTTP/1.1 ${status}\r\n`
+    + (upper ? 'CONTENT-TYPE: ' : 'Content-Type: ') + (status[0] === '2' ? ct : 'application/json') + '\r\n'
+    + (upper ? 'CONNECTION: close\r\n' : 'Connection: close\r\n')
+    + lines.join('') + '\r\n', 'latin1');
+
+  sock.setNoDelay(true);
+  if (ctx.scenario !== 'raw-trickle') {
+    sock.end(Buffer.concat([head, out]));
+    return true;
+  }
+  const pieces = trickle(head, L.prng(ctx.seed));
+  pieces.push(out);
+  let i = 0;
+  const step = () => {
+    if (sock.destroyed) return;
+    if (i === pieces.length - 1) {
+      sock.end(pieces[i]);
+      return;
+    }
+    sock.write(pieces[i++]);
+    setTimeout(step, 2);
+  };
+  step();
+  return true;
+}
+
 // ---- chat completions ---------------------------------------------------
 
 // runs fn after ms, unless the client went away first
@@ -267,6 +422,7 @@ function chat(ctx) {
     return L.sendJson(ctx, 400, err("Missing required parameter: 'messages'.", 'invalid_request_error', 'messages', 'missing_required_parameter'), commonHeaders(ctx));
   }
   if (transport(ctx)) return;
+  if (raw(ctx)) return;
   if (b.stream === true) return chatStream(ctx);
 
   const resp = completion(ctx);
