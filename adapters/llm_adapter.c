@@ -111,11 +111,32 @@ llm_http_req_add_header(llm_http_req_t *r, const char *name,
     }
 
     h->value = h->name + nlen;
+    h->ref = 0;
 
     memcpy(h->name, name, nlen);
     memcpy(h->value, value, vlen);
 
     r->nheaders++;
+
+    return LLM_OK;
+}
+
+
+int
+llm_http_req_ref_header(llm_http_req_t *r, const char *name,
+    const char *value)
+{
+    llm_header_t  *h;
+
+    if (r->nheaders == LLM_MAX_HEADERS) {
+        return LLM_ERROR;
+    }
+
+    h = &r->headers[r->nheaders++];
+
+    h->name = (char *) name;
+    h->value = (char *) value;
+    h->ref = 1;
 
     return LLM_OK;
 }
@@ -128,7 +149,9 @@ llm_http_req_free(llm_http_req_t *r)
 
     for (i = 0; i < r->nheaders; i++) {
         /* the value shares the name's block */
-        free(r->headers[i].name);
+        if (!r->headers[i].ref) {
+            free(r->headers[i].name);
+        }
     }
 
     r->nheaders = 0;

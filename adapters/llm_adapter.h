@@ -83,6 +83,7 @@ typedef struct {
 typedef struct {
     char    *name;
     char    *value;     /* in the name's block: only name is freed */
+    int      ref;       /* neither is the request's: nothing is freed */
 } llm_header_t;
 
 
@@ -179,6 +180,12 @@ const llm_adapter_t *llm_adapter_get(llm_provider_e provider);
 int llm_request_build(const llm_call_t *call, llm_http_req_t *out,
     llm_error_t *err);
 int llm_http_req_add_header(llm_http_req_t *r, const char *name,
+    const char *value);
+/*
+ * a header whose name and value outlive the request (a literal, the
+ * deployment's strings): referenced, not copied
+ */
+int llm_http_req_ref_header(llm_http_req_t *r, const char *name,
     const char *value);
 void llm_http_req_free(llm_http_req_t *r);
 

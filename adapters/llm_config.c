@@ -425,6 +425,7 @@ llm_deployment_free(llm_deployment_t *d)
     free(d->id);
     free(d->api_base);
     free(d->api_key);
+    free(d->bearer);
     free(d->missing_env);
     llm_url_free(&d->base);
     cJSON_Delete(d->params);
@@ -1652,6 +1653,18 @@ llm_deployment_secrets(llm_cf_ctx_t *ctx, llm_deployment_t *d,
     if (key != NULL && (d->api_key = strdup(key)) == NULL) {
         llm_cf_error(ctx, 0, "out of memory");
         return -1;
+    }
+
+    /* the Authorization value of the providers that take a Bearer key */
+    if (key != NULL && key[0] != '\0') {
+        d->bearer = malloc(sizeof("Bearer ") + strlen(key));
+        if (d->bearer == NULL) {
+            llm_cf_error(ctx, 0, "out of memory");
+            return -1;
+        }
+
+        strcpy(d->bearer, "Bearer ");
+        strcat(d->bearer, key);
     }
 
     if (base != NULL && (d->api_base = strdup(base)) == NULL) {

@@ -49,6 +49,7 @@ typedef struct {
     char            *api_base;      /* resolved api_base, or NULL */
     llm_url_t        base;          /* api_base or the provider default */
     char            *api_key;       /* resolved secret, or NULL */
+    char            *bearer;        /* "Bearer <api_key>", or NULL */
 
     /*
      * the first os.environ/NAME of this entry that was not set; calls

@@ -346,8 +346,16 @@ llm_openai_headers(const llm_call_t *call, llm_http_req_t *out)
     llm_buf_t     v;
     const cJSON  *org;
 
+    /* made at load; a deployment made otherwise may have a key only */
+    if (call->dep->bearer) {
+        if (llm_http_req_ref_header(out, "Authorization", call->dep->bearer)
+            != LLM_OK)
+        {
+            return LLM_ERROR;
+        }
+
     /* an OpenAI-compatible local server may well have no key */
-    if (call->dep->api_key && call->dep->api_key[0]) {
+    } else if (call->dep->api_key && call->dep->api_key[0]) {
         memset(&v, 0, sizeof(llm_buf_t));
 
         rc = (llm_buf_append(&v, "Bearer ", 7) == 0
@@ -365,7 +373,7 @@ llm_openai_headers(const llm_call_t *call, llm_http_req_t *out)
     org = cJSON_GetObjectItemCaseSensitive(call->dep->params, "organization");
 
     if (cJSON_IsString(org) && org->valuestring[0]
-        && llm_http_req_add_header(out, "OpenAI-Organization",
+        && llm_http_req_ref_header(out, "OpenAI-Organization",
                                    org->valuestring) != LLM_OK)
     {
         return LLM_ERROR;

@@ -191,6 +191,7 @@ test_bare_list(void **state)
     assert_string_equal(d->prefix, "openai");
     assert_string_equal(d->model_id, "gpt-4o");
     assert_string_equal(d->api_key, "sk-oai-1");
+    assert_string_equal(d->bearer, "Bearer sk-oai-1");
     assert_string_equal(d->base.host, "api.openai.com");
     assert_string_equal(d->base.path, "/v1");
     assert_int_equal(d->line, 6);
@@ -198,6 +199,7 @@ test_bare_list(void **state)
     d = &cf->deps[2];
     assert_int_equal(d->provider, LLM_PROVIDER_OLLAMA);
     assert_null(d->api_key);
+    assert_null(d->bearer);
     assert_string_equal(d->api_base, "http://localhost:11434");
     assert_int_equal(d->base.tls, 0);
     assert_string_equal(d->base.host, "localhost");

@@ -57,6 +57,7 @@ t_setup(t_ctx_t *t, llm_provider_e provider, const char *req, size_t len,
     t->dep.model_name = (char *) "client-model";
     t->dep.model_id = (char *) "provider-model";
     t->dep.api_key = (char *) "sk-test";
+    t->dep.bearer = (char *) "Bearer sk-test";
     t->dep.base.path = (char *) "/v1";
     t->dep.drop_params = -1;
 

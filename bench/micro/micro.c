@@ -160,6 +160,7 @@ micro_inputs(void)
     micro_dep.model_id = (char *) "gpt-4o";
     micro_dep.provider = LLM_PROVIDER_OPENAI;
     micro_dep.api_key = (char *) "sk-bench";
+    micro_dep.bearer = (char *) "Bearer sk-bench";
     micro_dep.base.host = (char *) "127.0.0.1";
     micro_dep.base.port = 8080;
     micro_dep.base.path = (char *) "/v1";
