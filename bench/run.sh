@@ -701,6 +701,29 @@ ratio_of() {  # mode
         'BEGIN { if (b > 0) printf "%.3f", g / b; else print "-" }'
 }
 
+# gw/base of each round (the two ran back to back, so a drift in the
+# machine's speed between rounds cancels out): their median and lowest
+# show how steady the ratio is
+paired_of() {  # mode
+    [ -f "$TMP/res_gw_$1" ] || return 0
+    r=1; list=""
+    while [ $r -le "$ROUNDS" ]; do
+        list="$list $(field "$TMP/round_gw_$1_$r" rps)/$(field "$TMP/round_base_$1_$r" rps)"
+        r=$((r + 1))
+    done
+    echo "$list" | tr ' ' '\n' | awk -F/ 'NF == 2 && $2 > 0 {
+        r[++n] = $1 / $2; s = s sprintf(" %.3f", $1 / $2) }
+    END {
+        for (i = 2; i <= n; i++) {
+            t = r[i]
+            for (j = i - 1; j >= 1 && r[j] > t; j--) r[j + 1] = r[j]
+            r[j + 1] = t
+        }
+        m = (n % 2) ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
+        printf "gw/base per round:%s; median %.3f, lowest %.3f\n", s, m, r[1]
+    }'
+}
+
 REPORT="$TMP/report.txt"
 {
     echo "ngx_llm bench  $STARTED  $("$NGINX_BIN" -v 2>&1 | sed 's/.*: *//')  load before: $LOAD_BEFORE"
@@ -727,6 +750,10 @@ REPORT="$TMP/report.txt"
             echo "target: non-streaming gw/base rps >= $TARGET_RATIO: $r ($verdict)"
         fi ;;
     esac
+    for mode in $MODES; do
+        p=$(paired_of "$mode")
+        [ -n "$p" ] && echo "$mode: $p"
+    done
     for mode in $MODES; do
         for t in $targets; do
             b="$TMP/res_${t}_$mode"
