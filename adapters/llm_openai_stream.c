@@ -19,11 +19,25 @@
 typedef struct {
     llm_sse_t     sse;
     const char   *created;      /* call->created in decimal */
+    const char   *model;        /* the client's model name, or "" */
+    size_t        created_len;
+    size_t        model_len;
+    size_t        id_len;
     char          created_buf[24];
     unsigned      top_usage:1;  /* a top-level usage object was seen */
     unsigned      nomem:1;
     unsigned      slow:1;       /* no fast path: not OpenAI, or a test */
 } llm_openai_stream_ctx_t;
+
+
+/* the members of a chunk's root that the fast path reads or sets */
+typedef struct {
+    const llm_json_member_t   *id;
+    const llm_json_member_t   *created;
+    const llm_json_member_t   *model;
+    const llm_json_member_t   *choices;
+    const llm_json_member_t   *usage;
+} llm_openai_chunk_root_t;
 
 
 /* what one chunk does to the stream, kept until the chunk is relayed */
@@ -43,12 +57,15 @@ static int llm_openai_chunk_usage(llm_stream_t *s, cJSON *root);
 static void llm_openai_chunk_delta(llm_stream_t *s, cJSON *delta,
     int finished);
 static int llm_openai_stream_fail(llm_stream_t *s, const char *what);
+static int llm_openai_fast_root(const llm_json_obj_t *o, const char *p,
+    llm_openai_chunk_root_t *r);
 static int llm_openai_fast_choice(const char *p, const llm_json_tape_t *tape,
     size_t start, size_t end, int first, llm_json_splice_t *sp,
     llm_openai_fast_t *f, const llm_stream_t *s);
 static int llm_openai_fast_delta(const char *p, const llm_json_tape_t *tape,
     const llm_json_member_t *dm, int first, int finished,
     llm_json_splice_t *sp, llm_openai_fast_t *f);
+static int llm_openai_case_eq(const char *p, const char *key, size_t len);
 
 
 int
@@ -427,35 +444,34 @@ llm_openai_chunk_delta(llm_stream_t *s, cJSON *delta, int finished)
  * so its bytes are spliced, with what llm_openai_chunk() would record
  * read from them.  Nothing in s changes until the chunk is relayed, so
  * a decline at any point leaves the chunk to the cJSON path whole.
- * Declined: errors, x_groq, content parts, duplicate or escaped keys,
- * and keys that differ from ours only in case, which cJSON_HasObjectItem()
- * would see.
+ * Each object is read in one pass over its members.  Declined: errors,
+ * x_groq, content parts, escaped keys, a key read or set here that
+ * appears twice (which one counts would depend on the reader; other
+ * duplicates are relayed, by both paths), and keys that differ from
+ * ours only in case, which cJSON_HasObjectItem() would see.
  */
 int
 llm_openai_fast_chunk(llm_stream_t *s, const char *p, size_t n)
 {
     int                        rc, first, has_usage, started;
     size_t                     count, pos, v, ve, saved;
-    const char                *model;
     llm_usage_t                usage;
     llm_json_obj_t             root;
     llm_json_tape_t            tape;
     llm_openai_fast_t          f;
     llm_json_splice_t          sp;
+    llm_openai_chunk_root_t    r;
     const llm_json_member_t   *u, *choices;
     llm_openai_stream_ctx_t   *ctx = s->priv;
 
     if (llm_json_scan(p, n, &root, &tape) != 0
         || root.escaped
-        || llm_json_has_dups(&root, p)
-        || llm_json_get(&root, p, "error", 5)
-        || llm_json_get(&root, p, "x_groq", 6)
-        || llm_json_case_variant(&root, p, "usage", 5))
+        || llm_openai_fast_root(&root, p, &r) != LLM_OK)
     {
         return LLM_DECLINED;
     }
 
-    u = llm_json_get(&root, p, "usage", 5);
+    u = r.usage;
     has_usage = (u && p[u->val] == '{');
 
     if (has_usage) {
@@ -466,7 +482,7 @@ llm_openai_fast_chunk(llm_stream_t *s, const char *p, size_t n)
         }
     }
 
-    choices = llm_json_get(&root, p, "choices", 7);
+    choices = r.choices;
     pos = 0;
 
     if (choices == NULL || p[choices->val] != '['
@@ -522,17 +538,22 @@ llm_openai_fast_chunk(llm_stream_t *s, const char *p, size_t n)
         return LLM_DECLINED;
     }
 
-    /* one id, one created and the client's model name on every chunk */
-    model = s->call->model_name ? s->call->model_name : "";
-
-    llm_json_set(&sp, &root, p, &count, "id", s->call->id, 1);
-    /* the same on every chunk: printed once */
+    /* the same on every chunk of a call: printed and measured once */
     if (ctx->created == NULL) {
         ctx->created = llm_json_int(ctx->created_buf, s->call->created);
+        ctx->created_len = ctx->created_buf + 23 - ctx->created;
+        ctx->model = s->call->model_name ? s->call->model_name : "";
+        ctx->model_len = strlen(ctx->model);
+        ctx->id_len = strlen(s->call->id);
     }
 
-    llm_json_set(&sp, &root, p, &count, "created", ctx->created, 0);
-    llm_json_set(&sp, &root, p, &count, "model", model, 1);
+    /* one id, one created and the client's model name on every chunk */
+    llm_json_put(&sp, &root, r.id, &count, "id", 2, s->call->id,
+                 ctx->id_len, 1);
+    llm_json_put(&sp, &root, r.created, &count, "created", 7, ctx->created,
+                 ctx->created_len, 0);
+    llm_json_put(&sp, &root, r.model, &count, "model", 5, ctx->model,
+                 ctx->model_len, 1);
 
     /* every client sees a role chunk first, whatever the server does */
     saved = s->out.len;
@@ -580,27 +601,135 @@ llm_openai_fast_chunk(llm_stream_t *s, const char *p, size_t n)
 }
 
 
+/*
+ * The root's members, classified by key length, then bytes.  error and
+ * x_groq take the cJSON path whatever their value; so does a usage
+ * spelled in another case: cJSON_HasObjectItem() in
+ * llm_openai_chunk_usage() would find it.
+ */
+static int
+llm_openai_fast_root(const llm_json_obj_t *o, const char *p,
+    llm_openai_chunk_root_t *r)
+{
+    uint32_t                   i;
+    const llm_json_member_t   *m, **slot;
+
+    memset(r, 0, sizeof(llm_openai_chunk_root_t));
+
+    for (i = 0; i < o->n; i++) {
+        m = &o->m[i];
+
+        switch (m->key_len) {
+
+        case 2:
+            slot = llm_json_key_is(m, p, "id", 2) ? &r->id : NULL;
+            break;
+
+        case 5:
+            if (llm_json_key_is(m, p, "model", 5)) {
+                slot = &r->model;
+
+            } else if (llm_json_key_is(m, p, "usage", 5)) {
+                slot = &r->usage;
+
+            } else if (llm_json_key_is(m, p, "error", 5)
+                       || llm_openai_case_eq(p + m->key + 1, "usage", 5))
+            {
+                return LLM_DECLINED;
+
+            } else {
+                slot = NULL;
+            }
+
+            break;
+
+        case 6:
+            if (llm_json_key_is(m, p, "x_groq", 6)) {
+                return LLM_DECLINED;
+            }
+
+            slot = NULL;
+            break;
+
+        case 7:
+            slot = llm_json_key_is(m, p, "created", 7) ? &r->created
+                   : llm_json_key_is(m, p, "choices", 7) ? &r->choices
+                   : NULL;
+            break;
+
+        default:
+            slot = NULL;
+        }
+
+        if (slot && llm_json_take(slot, m) != 0) {
+            return LLM_DECLINED;
+        }
+    }
+
+    return LLM_OK;
+}
+
+
 /* llm_openai_chunk_choice() on the bytes of one choice object */
 static int
 llm_openai_fast_choice(const char *p, const llm_json_tape_t *tape,
     size_t start, size_t end, int first, llm_json_splice_t *sp,
     llm_openai_fast_t *f, const llm_stream_t *s)
 {
-    int                        finished;
+    int                        finished, logprobs;
     size_t                     count;
+    uint32_t                   i;
     llm_json_obj_t             c;
-    const llm_json_member_t   *fr, *delta;
+    const llm_json_member_t   *x, *fr, *delta;
 
-    if (llm_json_object(p, tape, start, end, &c) != 0
-        || c.escaped || llm_json_has_dups(&c, p)
-        || llm_json_case_variant(&c, p, "logprobs", 8))
-    {
+    if (llm_json_object(p, tape, start, end, &c) != 0 || c.escaped) {
         return LLM_DECLINED;
+    }
+
+    fr = NULL;
+    delta = NULL;
+
+    /* only whether there is one, as cJSON_HasObjectItem(): one or two */
+    logprobs = 0;
+
+    for (i = 0; i < c.n; i++) {
+        x = &c.m[i];
+
+        switch (x->key_len) {
+
+        case 5:
+            if (llm_json_key_is(x, p, "delta", 5)
+                && llm_json_take(&delta, x) != 0)
+            {
+                return LLM_DECLINED;
+            }
+
+            break;
+
+        case 8:
+            if (llm_json_key_is(x, p, "logprobs", 8)) {
+                logprobs = 1;
+
+            } else if (llm_openai_case_eq(p + x->key + 1, "logprobs", 8)) {
+                /* cJSON_HasObjectItem() would see it */
+                return LLM_DECLINED;
+            }
+
+            break;
+
+        case 13:
+            if (llm_json_key_is(x, p, "finish_reason", 13)
+                && llm_json_take(&fr, x) != 0)
+            {
+                return LLM_DECLINED;
+            }
+
+            break;
+        }
     }
 
     /* Mistral's finish values are mapped; OpenAI's are relayed */
     finished = 0;
-    fr = llm_json_get(&c, p, "finish_reason", 13);
 
     if (fr && p[fr->val] == '"') {
         finished = 1;
@@ -615,12 +744,10 @@ llm_openai_fast_choice(const char *p, const llm_json_tape_t *tape,
         }
     }
 
-    if (llm_json_get(&c, p, "logprobs", 8) == NULL) {
+    if (!logprobs) {
         count = c.n;
         llm_json_add(sp, &c, &count, "logprobs", 8, "null", 4, 0);
     }
-
-    delta = llm_json_get(&c, p, "delta", 5);
 
     if (delta && p[delta->val] == '{') {
         return llm_openai_fast_delta(p, tape, delta, first, finished, sp,
@@ -640,24 +767,71 @@ llm_openai_fast_delta(const char *p, const llm_json_tape_t *tape,
     int                        rc, k;
     double                     idx;
     size_t                     pos, v, ve;
+    uint32_t                   j;
     uint64_t                   drop;
     llm_json_obj_t             d, t;
-    const llm_json_member_t   *x, *i;
+    const llm_json_member_t   *x, *i, *content, *reasoning, *calls;
 
     if (llm_json_object(p, tape, dm->val, dm->val_end, &d) != 0
-        || d.escaped || llm_json_has_dups(&d, p))
+        || d.escaped)
     {
         return LLM_DECLINED;
     }
 
-    /* cJSON_HasObjectItem() ignores case */
-    if (first) {
-        f->role = llm_json_get(&d, p, "role", 4) != NULL
-                  || llm_json_case_variant(&d, p, "role", 4);
+    content = NULL;
+    reasoning = NULL;
+    calls = NULL;
+
+    for (j = 0; j < d.n; j++) {
+        x = &d.m[j];
+
+        switch (x->key_len) {
+
+        case 4:
+            /*
+             * cJSON_HasObjectItem() ignores case; a role seen twice is
+             * seen all the same
+             */
+            if (first && !f->role
+                && (llm_json_key_is(x, p, "role", 4)
+                    || llm_openai_case_eq(p + x->key + 1, "role", 4)))
+            {
+                f->role = 1;
+            }
+
+            break;
+
+        case 7:
+            if (llm_json_key_is(x, p, "content", 7)
+                && llm_json_take(&content, x) != 0)
+            {
+                return LLM_DECLINED;
+            }
+
+            break;
+
+        case 10:
+            if (llm_json_key_is(x, p, "tool_calls", 10)
+                && llm_json_take(&calls, x) != 0)
+            {
+                return LLM_DECLINED;
+            }
+
+            break;
+
+        case 17:
+            if (llm_json_key_is(x, p, "reasoning_content", 17)
+                && llm_json_take(&reasoning, x) != 0)
+            {
+                return LLM_DECLINED;
+            }
+
+            break;
+        }
     }
 
     drop = 0;
-    x = llm_json_get(&d, p, "content", 7);
+    x = content;
 
     if (x && p[x->val] == '[') {
         /* parts to join */
@@ -674,13 +848,13 @@ llm_openai_fast_delta(const char *p, const llm_json_tape_t *tape,
         }
     }
 
-    x = llm_json_get(&d, p, "reasoning_content", 17);
+    x = reasoning;
 
     if (x && p[x->val] == '"' && x->val_end - x->val > 2) {
         f->content = 1;
     }
 
-    x = llm_json_get(&d, p, "tool_calls", 10);
+    x = calls;
 
     if (x && p[x->val] == '[') {
         pos = 0;
@@ -734,4 +908,31 @@ llm_openai_fast_delta(const char *p, const llm_json_tape_t *tape,
     }
 
     return LLM_OK;
+}
+
+
+/*
+ * whether key, lowercase, matches the len bytes at p ignoring ASCII
+ * case, as cJSON's case-insensitive lookups do; called for a key of
+ * that length that is not key exactly
+ */
+static int
+llm_openai_case_eq(const char *p, const char *key, size_t len)
+{
+    size_t         k;
+    unsigned char  c;
+
+    for (k = 0; k < len; k++) {
+        c = (unsigned char) p[k];
+
+        if (c >= 'A' && c <= 'Z') {
+            c |= 0x20;
+        }
+
+        if (c != (unsigned char) key[k]) {
+            return 0;
+        }
+    }
+
+    return 1;
 }

@@ -990,6 +990,13 @@ t_chunk(const char *payload, int expect)
 }
 
 
+/* the first chunk: duplicates the fast path need not decline for */
+#define T_DUPS  "data: {\"x\":1,\"choices\":[{\"index\":0,\"index\":1,"      \
+    "\"delta\":{\"role\":\"assistant\",\"role\":\"user\",\"tool_calls\":"    \
+    "[{\"index\":1,\"index\":3}]}}],\"x\":[2],\"system_fingerprint\":"       \
+    "\"a\",\"system_fingerprint\":\"b\"}\n\n"
+
+
 #define T_CHUNK(body)  "data: {\"id\":\"chatcmpl-2\",\"object\":"        \
     "\"chat.completion.chunk\",\"created\":1735689600,\"model\":"          \
     "\"gpt-4o-mini\"," body "}\n\n"
@@ -1094,6 +1101,13 @@ static const char  *t_streams[] = {
     "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"y\"},"
     "\"finish_reason\":\"stop\"}]}\n\n"
     "data: [DONE]\n\n",
+
+    /* duplicates of keys neither path reads are relayed, by both */
+    T_DUPS
+    "data: {\"object\":1,\"choices\":[{\"index\":0,\"delta\":{\"Role\":"
+    "1,\"role\":2,\"content\":\"b\",\"x\":1,\"x\":2},\"logprobs\":1,"
+    "\"logprobs\":2}],\"object\":2}\n\n"
+    "data: [DONE]\n\n",
 };
 
 
@@ -1115,6 +1129,29 @@ static const char  *t_streams_slow[] = {
     "\"content\":\"b\"}}]}\n\ndata: [DONE]\n\n",
     "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\\u0000\"}}]}"
     "\n\ndata: [DONE]\n\n",
+
+    /* a key the fast path reads or sets, twice */
+    "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"}}],"
+    "\"choices\":[]}\n\ndata: [DONE]\n\n",
+    "data: {\"id\":1,\"choices\":[{\"index\":0,\"delta\":{\"content\":"
+    "\"a\"}}],\"id\":2}\n\ndata: [DONE]\n\n",
+    "data: {\"created\":1,\"created\":2,\"choices\":[{\"index\":0,"
+    "\"delta\":{\"content\":\"a\"}}]}\n\ndata: [DONE]\n\n",
+    "data: {\"model\":1,\"choices\":[{\"index\":0,\"delta\":{\"content\":"
+    "\"a\"}}],\"model\":2}\n\ndata: [DONE]\n\n",
+    "data: {\"usage\":null,\"choices\":[{\"index\":0,\"delta\":{\"content\":"
+    "\"a\"}}],\"usage\":{\"prompt_tokens\":1}}\n\ndata: [DONE]\n\n",
+    "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"},"
+    "\"finish_reason\":null,\"finish_reason\":\"stop\"}]}\n\n"
+    "data: [DONE]\n\n",
+    "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"},"
+    "\"delta\":{}}]}\n\ndata: [DONE]\n\n",
+    "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[],"
+    "\"tool_calls\":[{\"index\":0}]}}]}\n\ndata: [DONE]\n\n",
+    "data: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":"
+    "\"\",\"reasoning_content\":\"a\"}}]}\n\ndata: [DONE]\n\n",
+    "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"}}],"
+    "\"uSAGE\":null}\n\ndata: [DONE]\n\n",
 };
 
 
@@ -1177,6 +1214,18 @@ test_streams(void **state)
             "\"stop\"}]}", T_FAST);
     t_chunk("{\"choices\":[],\"usage\":{\"prompt_tokens\":1}}", T_FAST);
     t_chunk("[1]", T_SLOW);
+
+    /* duplicates of keys not read here: relayed */
+    {
+        char  *payload = strndup(T_DUPS + 6, sizeof(T_DUPS) - 1 - 6 - 2);
+
+        t_chunk(payload, T_FAST);
+        free(payload);
+    }
+
+    t_chunk("{\"choices\":[{\"index\":0,\"delta\":{\"rOLE\":1,\"role\":2},"
+            "\"logprobs\":null,\"logprobs\":1}],\"object\":1,\"object\":2}",
+            T_FAST);
     t_chunk("not json", T_SLOW);
 
     /* Mistral and Groq streams take the cJSON path, unchanged */
