@@ -95,6 +95,7 @@ ngx_http_llm_get_peer(ngx_peer_connection_t *pc, void *data)
 
     ngx_addr_t             *a;
     ngx_chain_t            *cl;
+    struct sockaddr        *sa;
     ngx_http_request_t     *r;
     ngx_http_upstream_t    *u;
     ngx_http_llm_deploy_t  *d;
@@ -155,6 +156,21 @@ ngx_http_llm_get_peer(ngx_peer_connection_t *pc, void *data)
         }
     }
 
+    /*
+     * a copy: a DNS refresh may free d->addrs while this try is under
+     * way (ngx_http_llm_resolve.c); d->name lives as long as the cycle.
+     * naddrs is not 0: the request was built, which needs an address,
+     * and a refresh never takes a deployment's last addresses away
+     */
+    a = &d->addrs[d->next++ % d->naddrs];
+
+    sa = ngx_palloc(r->pool, a->socklen);
+    if (sa == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(sa, a->sockaddr, a->socklen);
+
     ctx->deploy = d;
     ctx->status_retry = 0;
     ctx->try_start = ngx_current_msec;
@@ -166,9 +182,7 @@ ngx_http_llm_get_peer(ngx_peer_connection_t *pc, void *data)
         ctx->in_flight = 1;
     }
 
-    a = &d->addrs[d->next++ % d->naddrs];
-
-    pc->sockaddr = a->sockaddr;
+    pc->sockaddr = sa;
     pc->socklen = a->socklen;
     pc->name = &d->name;
     pc->cached = 0;

@@ -4,7 +4,9 @@
  *
  * llm_config: loads the LiteLLM model file in the master at configuration
  * time, resolves each deployment's address and groups deployments by
- * model_name.  Everything here is read-only once workers start.
+ * model_name.  Everything here is read-only once workers start, but for
+ * the addresses of host names when there is a "resolver"
+ * (ngx_http_llm_resolve.c).
  */
 
 
@@ -208,20 +210,27 @@ ngx_http_llm_init_deploy(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
                     || ngx_inet_addr((u_char *) dep->base.host, hlen)
                        != INADDR_NONE;
 
+    /* with "resolver" the workers follow the name, ngx_http_llm_resolve.c */
+    d->refresh = lmcf->resolver && !d->ip_literal;
+
     ngx_memzero(&u, sizeof(ngx_url_t));
     u.url = d->name;
     u.default_port = (in_port_t) dep->base.port;
 
     /*
      * resolved here, in the master, like proxy_pass hosts are; a name that
-     * does not resolve fails only the calls to that model
+     * does not resolve fails only the calls to that model, until a worker
+     * resolves it when there is a "resolver"
      */
     if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
         ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
                            "llm_config: %V:%d: could not resolve \"%V\" for "
-                           "model \"%s\" (%s); calls to it will fail",
+                           "model \"%s\" (%s); %s",
                            &lmcf->config_file, dep->line, &d->name,
-                           dep->model_name, u.err ? u.err : "no address");
+                           dep->model_name, u.err ? u.err : "no address",
+                           d->refresh ? "the workers will resolve it with "
+                                        "\"resolver\""
+                                      : "calls to it will fail");
         return NGX_OK;
     }
 

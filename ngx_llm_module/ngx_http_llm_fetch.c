@@ -70,6 +70,7 @@ void
 ngx_http_llm_fetch_start(ngx_http_llm_fetch_t *f)
 {
     ngx_int_t          rc;
+    ngx_addr_t        *addr;
     ngx_connection_t  *c;
 
     f->timer.handler = ngx_http_llm_fetch_timeout;
@@ -82,6 +83,22 @@ ngx_http_llm_fetch_start(ngx_http_llm_fetch_t *f)
     f->posted.log = f->log;
 
     ngx_add_timer(&f->timer, f->timeout);
+
+    /* a DNS refresh may free a deployment's addresses while we run */
+    addr = ngx_palloc(f->pool, sizeof(ngx_addr_t) + f->addr->socklen
+                               + f->addr->name.len);
+    if (addr == NULL) {
+        ngx_post_event(&f->posted, &ngx_posted_events);
+        return;
+    }
+
+    addr->sockaddr = (struct sockaddr *) &addr[1];
+    addr->socklen = f->addr->socklen;
+    addr->name.data = (u_char *) addr->sockaddr + addr->socklen;
+    addr->name.len = f->addr->name.len;
+    ngx_memcpy(addr->sockaddr, f->addr->sockaddr, addr->socklen);
+    ngx_memcpy(addr->name.data, f->addr->name.data, addr->name.len);
+    f->addr = addr;
 
     f->pc.sockaddr = f->addr->sockaddr;
     f->pc.socklen = f->addr->socklen;

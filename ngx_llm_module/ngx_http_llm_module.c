@@ -81,6 +81,13 @@ static ngx_command_t  ngx_http_llm_commands[] = {
       offsetof(ngx_http_llm_main_conf_t, zone_size),
       NULL },
 
+    { ngx_string("llm_resolver_refresh"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_llm_main_conf_t, resolver_refresh),
+      NULL },
+
     { ngx_string("llm_connect_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -175,12 +182,16 @@ ngx_http_llm_create_main_conf(ngx_conf_t *cf)
      *     lmcf->models_json = { 0, NULL };
      *     lmcf->upstream = NULL;
      *     lmcf->used = 0;
+     *     lmcf->resolver = NULL;
+     *     lmcf->rhosts = NULL;
+     *     lmcf->nrhosts = 0;
      */
 
     lmcf->keepalive = NGX_CONF_UNSET_UINT;
     lmcf->keepalive_timeout = NGX_CONF_UNSET_MSEC;
     lmcf->keepalive_requests = NGX_CONF_UNSET_UINT;
     lmcf->zone_size = NGX_CONF_UNSET_SIZE;
+    lmcf->resolver_refresh = NGX_CONF_UNSET_MSEC;
 
     return lmcf;
 }
@@ -195,12 +206,21 @@ ngx_http_llm_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(lmcf->keepalive_timeout, 60000);
     ngx_conf_init_uint_value(lmcf->keepalive_requests, 1000);
     ngx_conf_init_size_value(lmcf->zone_size, 1024 * 1024);
+    ngx_conf_init_msec_value(lmcf->resolver_refresh, 30000);
+
+    if (lmcf->resolver_refresh == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"llm_resolver_refresh\" must be more than 0");
+        return NGX_CONF_ERROR;
+    }
 
     if (lmcf->cfg == NULL) {
         return NGX_CONF_OK;
     }
 
-    if (ngx_http_llm_config_init(cf, lmcf) != NGX_OK
+    /* before the deployments: it decides how their hosts are resolved */
+    if (ngx_http_llm_resolve_conf(cf, lmcf) != NGX_OK
+        || ngx_http_llm_config_init(cf, lmcf) != NGX_OK
         || ngx_http_llm_state_add(cf, lmcf) != NGX_OK)
     {
         return NGX_CONF_ERROR;
@@ -463,6 +483,10 @@ ngx_http_llm_init_process(ngx_cycle_t *cycle)
 
     if (lmcf == NULL || lmcf->cfg == NULL) {
         return NGX_OK;
+    }
+
+    if (ngx_http_llm_resolve_init_process(cycle, lmcf) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     return ngx_http_llm_health_init_process(cycle, lmcf);

@@ -100,6 +100,8 @@ typedef struct {
 
     unsigned                       tls:1;
     unsigned                       ip_literal:1;  /* host is an address */
+    unsigned                       refresh:1;     /* re-resolved by workers */
+    unsigned                       addrs_alloc:1; /* addrs is ngx_alloc()ed */
 #if (NGX_HTTP_SSL)
     ngx_ssl_session_t             *ssl_session;   /* per worker */
 #endif
@@ -117,6 +119,7 @@ typedef struct {
 
 typedef struct ngx_http_llm_main_conf_s  ngx_http_llm_main_conf_t;
 typedef struct ngx_http_llm_fetch_s      ngx_http_llm_fetch_t;
+typedef struct ngx_http_llm_rhost_s      ngx_http_llm_rhost_t;
 
 typedef void (*ngx_http_llm_fetch_pt)(ngx_http_llm_fetch_t *f);
 
@@ -195,6 +198,12 @@ struct ngx_http_llm_main_conf_s {
     ngx_msec_t                     health_interval;
     ngx_event_t                    health_timer;
     ngx_http_llm_health_result_t   health_result;
+
+    ngx_resolver_t                *resolver;      /* http{}'s, or NULL */
+    ngx_msec_t                     resolver_timeout;
+    ngx_msec_t                     resolver_refresh;
+    ngx_http_llm_rhost_t          *rhosts;        /* per worker */
+    ngx_uint_t                     nrhosts;
 };
 
 
@@ -393,6 +402,12 @@ ngx_int_t ngx_http_llm_auth_answer(ngx_http_request_t *r,
 ngx_int_t ngx_http_llm_health_static(ngx_http_request_t *r, ngx_uint_t ready);
 ngx_int_t ngx_http_llm_health(ngx_http_request_t *r);
 ngx_int_t ngx_http_llm_health_init_process(ngx_cycle_t *cycle,
+    ngx_http_llm_main_conf_t *lmcf);
+
+/* ngx_http_llm_resolve.c */
+ngx_int_t ngx_http_llm_resolve_conf(ngx_conf_t *cf,
+    ngx_http_llm_main_conf_t *lmcf);
+ngx_int_t ngx_http_llm_resolve_init_process(ngx_cycle_t *cycle,
     ngx_http_llm_main_conf_t *lmcf);
 
 /* ngx_http_llm_fetch.c */

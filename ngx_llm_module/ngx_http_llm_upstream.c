@@ -206,9 +206,11 @@ ngx_http_llm_request_buf(ngx_pool_t *pool, ngx_http_llm_deploy_t *d,
     if (d->naddrs == 0) {
         llm_http_req_free(&hr);
         llm_error_set(err, NGX_HTTP_BAD_GATEWAY, "server_error", NULL, NULL,
-                      "the host \"%.*s\" of model \"%s\" did not resolve "
-                      "when the configuration was loaded",
-                      (int) d->name.len, d->name.data, d->dep->model_name);
+                      "the host \"%.*s\" of model \"%s\" %s",
+                      (int) d->name.len, d->name.data, d->dep->model_name,
+                      d->refresh ? "has not resolved yet"
+                                 : "did not resolve when the configuration "
+                                   "was loaded");
         return NULL;
     }
 
