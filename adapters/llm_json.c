@@ -93,11 +93,20 @@ static const unsigned char  llm_json_struct[256] = {
 };
 
 
+static LLM_JSON_INLINE int llm_json_scan_at(const char *p, size_t len,
+    llm_json_obj_t *o, llm_json_tape_t *tape, const llm_json_ckpt_t *from,
+    llm_json_ckpt_t *ck, const char *key, size_t key_len);
+static LLM_JSON_NOINLINE void llm_json_ckpt_save(llm_json_ckpt_t *ck,
+    const char *p, size_t i, const llm_json_obj_t *o,
+    const llm_json_tape_t *tape, unsigned space, uint32_t nm, uint32_t lost);
+static LLM_JSON_INLINE void llm_json_ckpt_load(const llm_json_ckpt_t *ck,
+    llm_json_obj_t *o, llm_json_tape_t *tape);
 static LLM_JSON_INLINE size_t llm_json_plain(const char *p, size_t i,
     size_t end, int ctl);
 static size_t llm_json_string(const char *p, size_t len, size_t i);
 static int llm_json_hex4(const char *p, size_t len, size_t i, unsigned *u);
-static inline size_t llm_json_num(const char *p, size_t len, size_t i);
+static LLM_JSON_INLINE size_t llm_json_num(const char *p, size_t len,
+    size_t i);
 static inline size_t llm_json_tape_find(const llm_json_tape_t *tape,
     size_t start);
 static inline int llm_json_object_tape(const llm_json_tape_t *tape,
@@ -159,6 +168,68 @@ int
 llm_json_scan(const char *p, size_t len, llm_json_obj_t *o,
     llm_json_tape_t *tape)
 {
+    return llm_json_scan_at(p, len, o, tape, NULL, NULL, NULL, 0);
+}
+
+
+int
+llm_json_scan_ckpt(const char *p, size_t len, llm_json_obj_t *o,
+    llm_json_tape_t *tape, const char *key, size_t key_len,
+    llm_json_ckpt_t *ck)
+{
+    int  rc;
+
+    if (o == NULL || tape == NULL) {
+        ck->valid = 0;
+        return llm_json_scan_at(p, len, o, tape, NULL, NULL, NULL, 0);
+    }
+
+    if (ck->valid && len > ck->off && memcmp(p, ck->prefix, ck->off) == 0) {
+        return llm_json_scan_at(p, len, o, tape, ck, NULL, NULL, 0);
+    }
+
+    ck->off = 0;
+    ck->valid = 0;
+
+    rc = llm_json_scan_at(p, len, o, tape, NULL, ck, key, key_len);
+
+    if (rc != 0) {
+        ck->valid = 0;
+    }
+
+    return rc;
+}
+
+
+int
+llm_json_scan_resume(const char *p, size_t len, llm_json_obj_t *o,
+    llm_json_tape_t *tape, const llm_json_ckpt_t *ck)
+{
+    if (ck->valid && o && tape && len > ck->off
+        && memcmp(p, ck->prefix, ck->off) == 0)
+    {
+        return llm_json_scan_at(p, len, o, tape, ck, NULL, NULL, 0);
+    }
+
+    return llm_json_scan_at(p, len, o, tape, NULL, NULL, NULL, 0);
+}
+
+
+/*
+ * The scanner.  With from, it goes on from a checkpoint: the bytes before
+ * from->off are those the checkpoint was taken on, and what the scan
+ * found there depended on them alone (each token before a root member's
+ * key ends before it, and the text's length only decides at its end), so
+ * it would come to the key's quote in the state kept.  With ck, it keeps
+ * that state at the root member ckey.  The public functions pass
+ * constants: each copy has only the code it needs, and the plain scan is
+ * what it was.
+ */
+static LLM_JSON_INLINE int
+llm_json_scan_at(const char *p, size_t len, llm_json_obj_t *o,
+    llm_json_tape_t *tape, const llm_json_ckpt_t *from, llm_json_ckpt_t *ck,
+    const char *ckey, size_t ckey_len)
+{
     size_t              i, k, key, kend, depth, d;
     uint32_t            t, nm, lost;
     unsigned            space, esc;
@@ -177,6 +248,31 @@ llm_json_scan(const char *p, size_t len, llm_json_obj_t *o,
     /* offsets are kept in 32 bits */
     if (len >= UINT32_MAX) {
         return -1;
+    }
+
+    if (from) {
+        /*
+         * at the key's quote of a root member listed in o: the state
+         * after the '{' or ',' before it, with the whitespace between
+         * skipped (and in space), which goes on skipping any here; the
+         * first member's may be a '}' here instead.  cur[0] is set
+         * before it is read again.
+         */
+        llm_json_ckpt_load(from, o, tape);
+
+        i = from->off;
+        depth = 1;
+        space = from->space;
+        nm = from->nm;
+        lost = from->lost;
+        stack[0] = '{';
+        open[0] = 0;
+
+        if (from->n == 0) {
+            goto object;
+        }
+
+        goto member;
     }
 
     i = 0;
@@ -250,6 +346,9 @@ value_c:
             goto value_c;
         }
 
+object:
+
+        /* after '{', whitespace not yet skipped: a key or '}' */
         llm_json_next_byte();
 
         if (c == '}') {
@@ -319,6 +418,14 @@ member_c:
     /* c = p[i], where the key's quote should be */
     if (c != '"') {
         return -1;
+    }
+
+    /* the first root member written as ckey: "choices" of a chunk */
+    if (ck && depth == 1 && ck->off == 0 && len - i > ckey_len + 1
+        && p[i + ckey_len + 1] == '"'
+        && memcmp(p + i + 1, ckey, ckey_len) == 0)
+    {
+        llm_json_ckpt_save(ck, p, i, o, tape, space, nm, lost);
     }
 
     key = i;
@@ -442,6 +549,80 @@ close:
     }
 
     goto next;
+}
+
+
+/*
+ * The state at p[i], the quote of a root member's key: o and tape as they
+ * are then (the root's end on the tape is not known yet), and p[0] ..
+ * p[i - 1], against which a later document is checked.
+ */
+static LLM_JSON_NOINLINE void
+llm_json_ckpt_save(llm_json_ckpt_t *ck, const char *p, size_t i,
+    const llm_json_obj_t *o, const llm_json_tape_t *tape, unsigned space,
+    uint32_t nm, uint32_t lost)
+{
+    uint32_t  tn;
+
+    ck->off = (uint32_t) i;
+    tn = tape->n;
+
+    if (i > LLM_JSON_CKPT_PREFIX || o->n > LLM_JSON_CKPT_MEMBERS
+        || nm > LLM_JSON_CKPT_MEMBERS)
+    {
+        return;
+    }
+
+    ck->start = o->start;
+    ck->n = o->n;
+    ck->escaped = o->escaped;
+    ck->space = space;
+    ck->tn = tn;
+    ck->nm = nm;
+    ck->lost = lost;
+
+    /* the root is the first container, still open; the others are closed */
+    memcpy(ck->m, o->m, o->n * sizeof(llm_json_member_t));
+    memcpy(ck->tstart + 1, tape->start + 1, (tn - 1) * sizeof(uint32_t));
+    memcpy(ck->tend + 1, tape->end + 1, (tn - 1) * sizeof(uint32_t));
+    memcpy(ck->first + 1, tape->first + 1, tn - 1);
+    memcpy(ck->owner, tape->owner, nm);
+    memcpy(ck->tm, tape->m, nm * sizeof(llm_json_member_t));
+    memcpy(ck->prefix, p, i);
+
+    ck->valid = 1;
+}
+
+
+static LLM_JSON_INLINE void
+llm_json_ckpt_load(const llm_json_ckpt_t *ck, llm_json_obj_t *o,
+    llm_json_tape_t *tape)
+{
+    uint32_t  tn, nm;
+
+    tn = ck->tn;
+    nm = ck->nm;
+
+    o->start = ck->start;
+    o->n = ck->n;
+    o->escaped = ck->escaped;
+    memcpy(o->m, ck->m, ck->n * sizeof(llm_json_member_t));
+
+    /* the root, listed in o; most chunks have nothing else before */
+    tape->n = tn;
+    tape->start[0] = ck->start;
+    tape->first[0] = LLM_JSON_TAPE_NONE;
+
+    if (tn > 1) {
+        memcpy(tape->start + 1, ck->tstart + 1, (tn - 1) * sizeof(uint32_t));
+        memcpy(tape->end + 1, ck->tend + 1, (tn - 1) * sizeof(uint32_t));
+        memcpy(tape->first + 1, ck->first + 1, tn - 1);
+    }
+
+    if (nm) {
+        memcpy(tape->owner, ck->owner, nm);
+        memcpy(tape->m, ck->tm, nm * sizeof(llm_json_member_t));
+    }
 }
 
 
@@ -678,7 +859,7 @@ llm_json_digits(const char *p, size_t i, size_t len)
 
 
 /* the number at p[i]: the offset past it, or 0 when it is bad */
-static inline size_t
+static LLM_JSON_INLINE size_t
 llm_json_num(const char *p, size_t len, size_t i)
 {
     int     neg;

@@ -38,6 +38,8 @@
 #define LLM_JSON_TAPE_DEPTH   6
 #define LLM_JSON_TAPE_MEMBERS 128
 #define LLM_JSON_TAPE_NONE    0xff
+#define LLM_JSON_CKPT_PREFIX  512
+#define LLM_JSON_CKPT_MEMBERS 32
 
 
 /* offsets into the scanned text */
@@ -98,6 +100,51 @@ typedef struct {
  */
 int llm_json_scan(const char *p, size_t len, llm_json_obj_t *o,
     llm_json_tape_t *tape);
+
+/*
+ * The scanner's state at a member of the root object, where it meets the
+ * key's opening quote, and the bytes before it: a later document that
+ * begins with the same bytes is scanned from there, as the chunks of one
+ * stream share everything before "choices".  Bounded: a member further
+ * than LLM_JSON_CKPT_PREFIX bytes in, or after more than
+ * LLM_JSON_CKPT_MEMBERS members of the root or on the tape, gets none.
+ */
+typedef struct {
+    uint32_t            off;        /* the key's quote; 0: none met */
+    uint32_t            start;      /* o->start */
+    uint32_t            n;          /* o->n */
+    uint32_t            tn;         /* tape->n */
+    uint32_t            nm;         /* the members stored on the tape */
+    uint32_t            lost;
+    unsigned            valid:1;
+    unsigned            escaped:1;  /* o->escaped */
+    unsigned            space:1;
+    llm_json_member_t   m[LLM_JSON_CKPT_MEMBERS];       /* o->m */
+
+    /* the tape but its first container, the root, which is still open */
+    uint32_t            tstart[LLM_JSON_TAPE];
+    uint32_t            tend[LLM_JSON_TAPE];
+    uint8_t             first[LLM_JSON_TAPE];
+    uint8_t             owner[LLM_JSON_CKPT_MEMBERS];
+    llm_json_member_t   tm[LLM_JSON_CKPT_MEMBERS];
+    char                prefix[LLM_JSON_CKPT_PREFIX];  /* p[0] .. p[off-1] */
+} llm_json_ckpt_t;
+
+/*
+ * llm_json_scan() with o and tape, resumed from ck when ck is valid, p is
+ * longer than ck->off and begins with ck->prefix.  Otherwise a full scan
+ * that leaves in ck the state at the first member of the root whose key
+ * is written exactly as key (ck->valid is 0 when there is none, when the
+ * scan fails or the state is out of bounds).  Either way the result, o
+ * and tape are what llm_json_scan() gives.
+ */
+int llm_json_scan_ckpt(const char *p, size_t len, llm_json_obj_t *o,
+    llm_json_tape_t *tape, const char *key, size_t key_len,
+    llm_json_ckpt_t *ck);
+
+/* llm_json_scan(), resumed from ck if it can be; ck is left as it is */
+int llm_json_scan_resume(const char *p, size_t len, llm_json_obj_t *o,
+    llm_json_tape_t *tape, const llm_json_ckpt_t *ck);
 
 /*
  * Lists the members of the object at p[start] .. p[end - 1] of a

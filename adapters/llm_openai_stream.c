@@ -17,16 +17,19 @@
 
 
 typedef struct {
-    llm_sse_t     sse;
-    const char   *created;      /* call->created in decimal */
-    const char   *model;        /* the client's model name, or "" */
-    size_t        created_len;
-    size_t        model_len;
-    size_t        id_len;
-    char          created_buf[24];
-    unsigned      top_usage:1;  /* a top-level usage object was seen */
-    unsigned      nomem:1;
-    unsigned      slow:1;       /* no fast path: not OpenAI, or a test */
+    llm_sse_t          sse;
+    const char        *created;      /* call->created in decimal */
+    const char        *model;        /* the client's model name, or "" */
+    size_t             created_len;
+    size_t             model_len;
+    size_t             id_len;
+    char               created_buf[24];
+    unsigned           top_usage:1;  /* a top-level usage object was seen */
+    unsigned           nomem:1;
+    unsigned           slow:1;       /* no fast path: not OpenAI, or a test */
+
+    /* the state of the last full scan of a chunk at its "choices" */
+    llm_json_ckpt_t    ckpt;
 } llm_openai_stream_ctx_t;
 
 
@@ -73,10 +76,15 @@ llm_openai_stream_init(llm_stream_t *s)
 {
     llm_openai_stream_ctx_t  *ctx;
 
-    ctx = calloc(1, sizeof(llm_openai_stream_ctx_t));
+    ctx = malloc(sizeof(llm_openai_stream_ctx_t));
     if (ctx == NULL) {
         return LLM_ERROR;
     }
+
+    /* the checkpoint's arrays are written before they are read */
+    memset(ctx, 0, offsetof(llm_openai_stream_ctx_t, ckpt));
+    ctx->ckpt.off = 0;
+    ctx->ckpt.valid = 0;
 
     llm_sse_init(&ctx->sse, llm_openai_event, s);
     ctx->slow = (s->call->dep->provider != LLM_PROVIDER_OPENAI);
@@ -464,7 +472,12 @@ llm_openai_fast_chunk(llm_stream_t *s, const char *p, size_t n)
     const llm_json_member_t   *u, *choices;
     llm_openai_stream_ctx_t   *ctx = s->priv;
 
-    if (llm_json_scan(p, n, &root, &tape) != 0
+    /*
+     * the chunks of a stream mostly begin with the same bytes up to
+     * "choices", which are scanned once
+     */
+    if (llm_json_scan_ckpt(p, n, &root, &tape, "choices", 7, &ctx->ckpt)
+        != 0
         || root.escaped
         || llm_openai_fast_root(&root, p, &r) != LLM_OK)
     {
