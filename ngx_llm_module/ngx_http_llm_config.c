@@ -19,6 +19,9 @@
 
 static void ngx_http_llm_config_log(void *data, int level, const char *msg);
 static void ngx_http_llm_config_cleanup(void *data);
+#if (NGX_HTTP_SSL)
+static void ngx_http_llm_sessions_cleanup(void *data);
+#endif
 static ngx_int_t ngx_http_llm_init_deploy(ngx_conf_t *cf,
     ngx_http_llm_main_conf_t *lmcf, ngx_http_llm_deploy_t *d,
     llm_deployment_t *dep);
@@ -87,12 +90,42 @@ ngx_http_llm_config_cleanup(void *data)
 }
 
 
+#if (NGX_HTTP_SSL)
+
+/*
+ * A worker keeps each deployment's last TLS session for the next
+ * connection; it goes with the cycle's pool, at exit or after a reload
+ */
+static void
+ngx_http_llm_sessions_cleanup(void *data)
+{
+    ngx_array_t *deploys = data;
+
+    ngx_uint_t              i;
+    ngx_http_llm_deploy_t  *d;
+
+    d = deploys->elts;
+
+    for (i = 0; i < deploys->nelts; i++) {
+        if (d[i].ssl_session) {
+            ngx_ssl_free_session(d[i].ssl_session);
+            d[i].ssl_session = NULL;
+        }
+    }
+}
+
+#endif
+
+
 ngx_int_t
 ngx_http_llm_config_init(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf)
 {
     size_t                  i;
     llm_config_t           *cfg;
     ngx_http_llm_deploy_t  *d;
+#if (NGX_HTTP_SSL)
+    ngx_pool_cleanup_t     *cln;
+#endif
 
     cfg = lmcf->cfg;
 
@@ -116,6 +149,17 @@ ngx_http_llm_config_init(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf)
             return NGX_ERROR;
         }
     }
+
+#if (NGX_HTTP_SSL)
+    /* the array does not move from here on: groups point into it */
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_llm_sessions_cleanup;
+    cln->data = &lmcf->deploys;
+#endif
 
     /* groups point into deploys, so they are made once it stops growing */
     for (i = 0; i < cfg->ndeps; i++) {
