@@ -50,6 +50,7 @@ typedef struct {
     llm_url_t        base;          /* api_base or the provider default */
     char            *api_key;       /* resolved secret, or NULL */
     char            *bearer;        /* "Bearer <api_key>", or NULL */
+#define LLM_DEPLOYMENT_BEARER  1    /* for drivers that build older trees */
 
     /*
      * the first os.environ/NAME of this entry that was not set; calls

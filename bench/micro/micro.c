@@ -160,7 +160,9 @@ micro_inputs(void)
     micro_dep.model_id = (char *) "gpt-4o";
     micro_dep.provider = LLM_PROVIDER_OPENAI;
     micro_dep.api_key = (char *) "sk-bench";
+#ifdef LLM_DEPLOYMENT_BEARER
     micro_dep.bearer = (char *) "Bearer sk-bench";
+#endif
     micro_dep.base.host = (char *) "127.0.0.1";
     micro_dep.base.port = 8080;
     micro_dep.base.path = (char *) "/v1";
