@@ -426,6 +426,7 @@ llm_deployment_free(llm_deployment_t *d)
     free(d->api_base);
     free(d->api_key);
     free(d->bearer);
+    free(d->organization);
     free(d->missing_env);
     llm_url_free(&d->base);
     cJSON_Delete(d->params);
@@ -1629,7 +1630,8 @@ static int
 llm_deployment_secrets(llm_cf_ctx_t *ctx, llm_deployment_t *d,
     yaml_node_t *pnode)
 {
-    const char  *key, *base, *env;
+    const char   *key, *base, *env;
+    const cJSON  *org;
 
     if (llm_param_str(ctx, d, pnode, "api_key", &key) != 0
         || llm_param_str(ctx, d, pnode, "api_base", &base) != 0)
@@ -1665,6 +1667,16 @@ llm_deployment_secrets(llm_cf_ctx_t *ctx, llm_deployment_t *d,
 
         strcpy(d->bearer, "Bearer ");
         strcat(d->bearer, key);
+    }
+
+    /* OpenAI's OpenAI-Organization header, read once rather than per call */
+    org = cJSON_GetObjectItemCaseSensitive(d->params, "organization");
+
+    if (cJSON_IsString(org) && org->valuestring[0] != '\0'
+        && (d->organization = strdup(org->valuestring)) == NULL)
+    {
+        llm_cf_error(ctx, 0, "out of memory");
+        return -1;
     }
 
     if (base != NULL && (d->api_base = strdup(base)) == NULL) {

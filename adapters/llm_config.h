@@ -51,6 +51,7 @@ typedef struct {
     char            *api_key;       /* resolved secret, or NULL */
     char            *bearer;        /* "Bearer <api_key>", or NULL */
 #define LLM_DEPLOYMENT_BEARER  1    /* for drivers that build older trees */
+    char            *organization;  /* litellm_params.organization, or NULL */
 
     /*
      * the first os.environ/NAME of this entry that was not set; calls

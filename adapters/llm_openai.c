@@ -370,6 +370,18 @@ llm_openai_headers(const llm_call_t *call, llm_http_req_t *out)
         }
     }
 
+    /* made at load; a deployment made otherwise has only params */
+    if (call->dep->organization) {
+        if (llm_http_req_ref_header(out, "OpenAI-Organization",
+                                    call->dep->organization)
+            != LLM_OK)
+        {
+            return LLM_ERROR;
+        }
+
+        return LLM_OK;
+    }
+
     org = cJSON_GetObjectItemCaseSensitive(call->dep->params, "organization");
 
     if (cJSON_IsString(org) && org->valuestring[0]

@@ -216,3 +216,26 @@ POST /v1/chat/completions
 --- response_json
 {"error":{"type":"invalid_request_error","param":"messages"}}
 --- mock_request_count: 0
+
+
+=== TEST 15: litellm_params.organization (from the environment too) goes upstream as OpenAI-Organization, on every call
+--- env
+LLM_TEST_ORG=org-from-env-7
+--- models
+- model_name: gpt-org
+  litellm_params:
+    model: openai/mock-ok
+    api_base: $MOCK_URL/v1
+    api_key: sk-mock-yaml-key-123
+    organization: os.environ/LLM_TEST_ORG
+--- requests
+["POST /v1/chat/completions\n{\"model\":\"gpt-org\",\"messages\":[{\"role\":\"user\",\"content\":\"one\"}]}",
+ "POST /v1/chat/completions\n{\"model\":\"gpt-org\",\"messages\":[{\"role\":\"user\",\"content\":\"two\"}]}"]
+--- error_code: 200
+--- mock_request_count: 2
+--- check
+sub {
+    my $t = shift;
+    my @org = map { $_->{headers}{'openai-organization'} // '(none)' } @{$t->mock_requests};
+    $t->ok(@org == 2 && !grep({ $_ ne 'org-from-env-7' } @org), "OpenAI-Organization on both calls (@org)");
+}

@@ -192,6 +192,7 @@ test_bare_list(void **state)
     assert_string_equal(d->model_id, "gpt-4o");
     assert_string_equal(d->api_key, "sk-oai-1");
     assert_string_equal(d->bearer, "Bearer sk-oai-1");
+    assert_null(d->organization);
     assert_string_equal(d->base.host, "api.openai.com");
     assert_string_equal(d->base.path, "/v1");
     assert_int_equal(d->line, 6);
@@ -431,6 +432,7 @@ test_env_getenv(void **state)
     assert_string_equal(d->base.host, "proxy.example.com");
     assert_string_equal(d->base.path, "/v1");
     assert_string_equal(str(d->params, "organization"), "org-1");
+    assert_string_equal(d->organization, "org-1");
 
     extra = cJSON_GetObjectItemCaseSensitive(d->params, "extra_body");
     assert_string_equal(str(extra, "org"), "org-1");

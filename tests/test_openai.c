@@ -187,10 +187,13 @@ test_openai_request(void **state)
     assert_string_equal(t_header(&r, "OpenAI-Organization"), "org-1");
     llm_http_req_free(&r);
 
-    /* the value made at load is sent as it is, not copied */
+    /* the values made at load are sent as they are, not copied */
     t.dep.bearer = (char *) "Bearer sk-made-at-load";
+    t.dep.organization = (char *) "org-made-at-load";
     t_build_ok(&t, &r);
     assert_ptr_equal(t_header(&r, "Authorization"), t.dep.bearer);
+    assert_ptr_equal(t_header(&r, "OpenAI-Organization"),
+                     t.dep.organization);
 
     /* defaults merged under the request, the model rewritten */
     t_json_eq(r.body.data,
