@@ -1635,25 +1635,6 @@ llm_json_remove(llm_json_splice_t *sp, const llm_json_obj_t *o,
 
 
 void
-llm_json_set(llm_json_splice_t *sp, const llm_json_obj_t *o, const char *p,
-    size_t *count, const char *key, const char *val, int str)
-{
-    size_t                     klen;
-    const llm_json_member_t   *m;
-
-    klen = strlen(key);
-    m = llm_json_get(o, p, key, klen);
-
-    if (m) {
-        llm_json_replace(sp, m->val, m->val_end, val, strlen(val), str);
-
-    } else {
-        llm_json_add(sp, o, count, key, klen, val, strlen(val), str);
-    }
-}
-
-
-void
 llm_json_put(llm_json_splice_t *sp, const llm_json_obj_t *o,
     const llm_json_member_t *m, size_t *count, const char *key,
     size_t key_len, const char *val, size_t len, int str)

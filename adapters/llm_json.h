@@ -253,13 +253,9 @@ size_t llm_json_remove(llm_json_splice_t *sp, const llm_json_obj_t *o,
     uint64_t mask);
 
 /*
- * replaces the value of the first o[key], or adds "key":val at the end,
- * as an llm_put() on a cJSON object does
+ * replaces the value of member m, or (m NULL) adds "key":val at the end,
+ * as an llm_put() on a cJSON object does with the member it finds
  */
-void llm_json_set(llm_json_splice_t *sp, const llm_json_obj_t *o,
-    const char *p, size_t *count, const char *key, const char *val, int str);
-
-/* llm_json_set() for a member already looked up (m), or NULL to add */
 void llm_json_put(llm_json_splice_t *sp, const llm_json_obj_t *o,
     const llm_json_member_t *m, size_t *count, const char *key,
     size_t key_len, const char *val, size_t len, int str);

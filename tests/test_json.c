@@ -435,8 +435,12 @@ test_splice(void **state)
         llm_json_add(&sp, &so, &c, "include_usage", 13, "true", 4, 0);
     }
     llm_json_add(&sp, &o, &count, "k\n", 2, "v", 1, 1);
-    llm_json_set(&sp, &o, p, &count, "created",
-                 llm_json_int(num, -1700000000LL), 0);
+    {
+        const char  *v = llm_json_int(num, -1700000000LL);
+
+        llm_json_put(&sp, &o, llm_json_get(&o, p, "created", 7), &count,
+                     "created", 7, v, strlen(v), 0);
+    }
 
     out = t_splice(&sp);
     assert_string_equal(out, "{\"model\":\"gpt \\\"4\\\"\",\"x\":[1,2],"
