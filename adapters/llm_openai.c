@@ -342,51 +342,21 @@ llm_openai_fast_request(const llm_call_t *call, llm_buf_t *body)
 static int
 llm_openai_headers(const llm_call_t *call, llm_http_req_t *out)
 {
-    int           rc;
-    llm_buf_t     v;
-    const cJSON  *org;
-
-    /* made at load; a deployment made otherwise may have a key only */
-    if (call->dep->bearer) {
-        if (llm_http_req_ref_header(out, "Authorization", call->dep->bearer)
-            != LLM_OK)
-        {
-            return LLM_ERROR;
-        }
-
-    /* an OpenAI-compatible local server may well have no key */
-    } else if (call->dep->api_key && call->dep->api_key[0]) {
-        memset(&v, 0, sizeof(llm_buf_t));
-
-        rc = (llm_buf_append(&v, "Bearer ", 7) == 0
-              && llm_buf_appends(&v, call->dep->api_key) == 0)
-             ? llm_http_req_add_header(out, "Authorization", v.data)
-             : LLM_ERROR;
-
-        llm_buf_free(&v);
-
-        if (rc != LLM_OK) {
-            return LLM_ERROR;
-        }
+    /*
+     * both made at load (llm_config.c); an OpenAI-compatible local
+     * server may well have no key
+     */
+    if (call->dep->bearer
+        && llm_http_req_ref_header(out, "Authorization", call->dep->bearer)
+           != LLM_OK)
+    {
+        return LLM_ERROR;
     }
 
-    /* made at load; a deployment made otherwise has only params */
-    if (call->dep->organization) {
-        if (llm_http_req_ref_header(out, "OpenAI-Organization",
-                                    call->dep->organization)
-            != LLM_OK)
-        {
-            return LLM_ERROR;
-        }
-
-        return LLM_OK;
-    }
-
-    org = cJSON_GetObjectItemCaseSensitive(call->dep->params, "organization");
-
-    if (cJSON_IsString(org) && org->valuestring[0]
+    if (call->dep->organization
         && llm_http_req_ref_header(out, "OpenAI-Organization",
-                                   org->valuestring) != LLM_OK)
+                                   call->dep->organization)
+           != LLM_OK)
     {
         return LLM_ERROR;
     }

@@ -56,6 +56,7 @@ t_setup(t_ctx_t *t, llm_provider_e provider, const char *model_name,
     t->dep.model_name = (char *) model_name;
     t->dep.model_id = (char *) model_id;
     t->dep.api_key = (char *) "sk-test";
+    t->dep.bearer = (char *) "Bearer sk-test";      /* as loaded */
     t->dep.base.path = (char *) (provider == LLM_PROVIDER_GROQ
                                  ? "/openai/v1" : "/v1");
     t->dep.drop_params = -1;
@@ -176,6 +177,7 @@ test_openai_request(void **state)
             "\"logprobs\":true,\"user\":\"u-1\"}",
             LLM_ENDPOINT_CHAT);
     t.dep.params = cJSON_Parse("{\"organization\":\"org-1\"}");
+    t.dep.organization = (char *) "org-1";
     t.dep.defaults = cJSON_Parse("{\"temperature\":0.7,\"top_p\":0.5}");
 
     t_build_ok(&t, &r);
@@ -220,6 +222,7 @@ test_openai_request_stream(void **state)
             "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
             LLM_ENDPOINT_CHAT);
     t.dep.api_key = NULL;
+    t.dep.bearer = NULL;
     t.dep.base.path = (char *) "";
 
     t_build_ok(&t, &r);
