@@ -5,10 +5,11 @@
 # See bench/README.md.  POSIX sh (runs under dash).
 #
 # Environment:
-#   BENCH_DURATION=6s   BENCH_WARMUP=2s  BENCH_CONNECTIONS=50
+#   BENCH_DURATION=1s   BENCH_WARMUP=2s  BENCH_CONNECTIONS=50
 #   BENCH_THREADS=2     BENCH_WORKERS=1  BENCH_TIMEOUT=5s
-#   BENCH_ROUNDS=5      measured runs per target and mode, interleaved;
-#                       the table shows the medians
+#   BENCH_ROUNDS=25     measured runs per target and mode, interleaved;
+#                       the table shows the medians, the verdict the
+#                       median of the rounds' paired gw/base ratios
 #   BENCH_ONLY_BASELINE=1   run the baseline only (no module needed)
 #   BENCH_MODES="nonstream stream"
 #   BENCH_PIN=auto|0    CPU pinning (auto: proxy under test gets its own
@@ -34,7 +35,7 @@ ROOT=$(cd "$HERE/.." && pwd)
 NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
 LLM_MODULE=${LLM_MODULE:-$ROOT/objs/ngx_http_llm_module.so}
 WRK=${WRK:-wrk}
-DURATION=${BENCH_DURATION:-6s}
+DURATION=${BENCH_DURATION:-1s}
 WARMUP=${BENCH_WARMUP:-2s}
 CONNS=${BENCH_CONNECTIONS:-50}
 THREADS=${BENCH_THREADS:-2}
@@ -46,7 +47,7 @@ PIN=${BENCH_PIN:-auto}
 KEEPALIVE=${BENCH_KEEPALIVE:-64}
 KEEP_TMP=${BENCH_KEEP_TMP:-0}
 MOCK_HEADERS=${BENCH_MOCK_HEADERS:-openai}
-ROUNDS=${BENCH_ROUNDS:-5}
+ROUNDS=${BENCH_ROUNDS:-25}
 NICE=${BENCH_NICE:-}
 RESULTS=${BENCH_RESULTS:-$HERE/results}
 TARGET_RATIO=0.85
@@ -701,9 +702,11 @@ ratio_of() {  # mode
         'BEGIN { if (b > 0) printf "%.3f", g / b; else print "-" }'
 }
 
-# gw/base of each round (the two ran back to back, so a drift in the
-# machine's speed between rounds cancels out): their median and lowest
-# show how steady the ratio is
+# gw/base of each round.  The two ran back to back, so the machine's
+# speed, which on a shared machine moves by a quarter within seconds, is
+# nearly the same for both: a round's ratio cancels it where a ratio of
+# medians taken over the whole run does not.  Prints "median q1 lowest
+# at_target n list", the list as " r1 r2 ..."
 paired_of() {  # mode
     [ -f "$TMP/res_gw_$1" ] || return 0
     r=1; list=""
@@ -711,23 +714,28 @@ paired_of() {  # mode
         list="$list $(field "$TMP/round_gw_$1_$r" rps)/$(field "$TMP/round_base_$1_$r" rps)"
         r=$((r + 1))
     done
-    echo "$list" | tr ' ' '\n' | awk -F/ 'NF == 2 && $2 > 0 {
-        r[++n] = $1 / $2; s = s sprintf(" %.3f", $1 / $2) }
+    echo "$list" | tr ' ' '\n' | awk -F/ -v t="$TARGET_RATIO" '
+    NF == 2 && $2 > 0 {
+        r[++n] = $1 / $2; s = s sprintf(" %.3f", $1 / $2)
+        if ($1 / $2 >= t) k++
+    }
     END {
+        if (n == 0) exit
         for (i = 2; i <= n; i++) {
-            t = r[i]
-            for (j = i - 1; j >= 1 && r[j] > t; j--) r[j + 1] = r[j]
-            r[j + 1] = t
+            x = r[i]
+            for (j = i - 1; j >= 1 && r[j] > x; j--) r[j + 1] = r[j]
+            r[j + 1] = x
         }
         m = (n % 2) ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
-        printf "gw/base per round:%s; median %.3f, lowest %.3f\n", s, m, r[1]
+        q = r[int((n + 3) / 4)]
+        printf "%.3f %.3f %.3f %d %d%s\n", m, q, r[1], k, n, s
     }'
 }
 
 REPORT="$TMP/report.txt"
 {
     echo "ngx_llm bench  $STARTED  $("$NGINX_BIN" -v 2>&1 | sed 's/.*: *//')  load before: $LOAD_BEFORE"
-    echo "wrk: $THREADS threads, $CONNS connections, $ROUNDS x $DURATION per target and mode (interleaved, medians shown), $WARMUP warm-up"
+    echo "wrk: $THREADS threads, $CONNS connections, $ROUNDS x $DURATION per target and mode (interleaved; medians shown, verdict on the paired ratios), $WARMUP warm-up"
     echo "nginx: worker_processes $WORKERS for baseline and gateway; upstream keepalive $KEEPALIVE; worker_connections $WCONNS"
     echo "module: $MODULE_INFO"
     echo "cpu: $LAYOUT${NICE:+; nice $NICE}"
@@ -741,18 +749,25 @@ REPORT="$TMP/report.txt"
     done
     echo
     case " $MODES " in *" nonstream "*)
-        r=$(ratio_of nonstream)
-        if [ "$r" = - ]; then
+        p=$(paired_of nonstream)
+        if [ -z "$p" ]; then
             echo "target: non-streaming gw/base rps >= $TARGET_RATIO (gateway not run)"
         else
-            verdict=$(awk -v r="$r" -v t="$TARGET_RATIO" \
+            # shellcheck disable=SC2086
+            set -- $p
+            verdict=$(awk -v r="$1" -v t="$TARGET_RATIO" \
                 'BEGIN { print (r >= t) ? "met" : "NOT met" }')
-            echo "target: non-streaming gw/base rps >= $TARGET_RATIO: $r ($verdict)"
+            echo "target: non-streaming gw/base rps >= $TARGET_RATIO: $1 ($verdict; the median of $5 rounds' paired ratios; ratio of the medians above: $(ratio_of nonstream))"
         fi ;;
     esac
     for mode in $MODES; do
         p=$(paired_of "$mode")
-        [ -n "$p" ] && echo "$mode: $p"
+        [ -n "$p" ] || continue
+        # shellcheck disable=SC2086
+        set -- $p
+        m=$1; q=$2; lo=$3; k=$4; n=$5; shift 5
+        echo "$mode: gw/base per round:$*"
+        echo "$mode: median $m, lower quartile $q, lowest $lo; $k of $n rounds at or above $TARGET_RATIO"
     done
     for mode in $MODES; do
         for t in $targets; do
