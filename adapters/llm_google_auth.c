@@ -17,6 +17,7 @@
 #include <openssl/pem.h>
 
 #include "llm_google_auth.h"
+#include "llm_azure_auth.h"
 
 
 #define LLM_GOOGLE_JWT_GRANT                                                 \
@@ -34,7 +35,6 @@ static EVP_PKEY *llm_google_pkey(const char *pem);
 static int llm_google_sign(const char *pem, const char *input, size_t len,
     llm_buf_t *out);
 static int llm_google_json_segment(llm_buf_t *out, const llm_buf_t *json);
-static int llm_google_form_value(llm_buf_t *out, const char *s);
 static int llm_google_read_file(const char *path, llm_buf_t *out, char *err,
     size_t errlen);
 
@@ -367,6 +367,7 @@ llm_google_sa_free(llm_google_sa_t *sa)
     free(sa->client_id);
     free(sa->client_secret);
     free(sa->refresh_token);
+    free(sa->scope);
 
     memset(sa, 0, sizeof(llm_google_sa_t));
 }
@@ -545,14 +546,18 @@ int
 llm_google_token_request(const llm_google_sa_t *sa, time_t now,
     llm_buf_t *body)
 {
+    if (sa->type == LLM_ENTRA_CLIENT_SECRET) {
+        return llm_azure_entra_request(sa, body);
+    }
+
     if (sa->type == LLM_GOOGLE_AUTHORIZED_USER) {
         if (llm_buf_appends(body, "grant_type=refresh_token&client_id=")
             != 0
-            || llm_google_form_value(body, sa->client_id) != 0
+            || llm_oauth_form_value(body, sa->client_id) != 0
             || llm_buf_appends(body, "&client_secret=") != 0
-            || llm_google_form_value(body, sa->client_secret) != 0
+            || llm_oauth_form_value(body, sa->client_secret) != 0
             || llm_buf_appends(body, "&refresh_token=") != 0
-            || llm_google_form_value(body, sa->refresh_token) != 0)
+            || llm_oauth_form_value(body, sa->refresh_token) != 0)
         {
             return -1;
         }
@@ -572,9 +577,50 @@ llm_google_token_request(const llm_google_sa_t *sa, time_t now,
 }
 
 
-/* application/x-www-form-urlencoded: unreserved characters stay */
-static int
-llm_google_form_value(llm_buf_t *out, const char *s)
+int
+llm_oauth_fingerprint(const llm_google_sa_t *sa, unsigned char *out)
+{
+    int            rc;
+    size_t         i;
+    unsigned int   len;
+    EVP_MD_CTX    *md;
+    const char    *f[9];
+
+    f[0] = sa->type == LLM_ENTRA_CLIENT_SECRET ? "entra"
+           : sa->type == LLM_GOOGLE_AUTHORIZED_USER ? "user" : "sa";
+    f[1] = sa->token_uri;
+    f[2] = sa->client_email;
+    f[3] = sa->private_key_id;
+    f[4] = sa->private_key;
+    f[5] = sa->client_id;
+    f[6] = sa->client_secret;
+    f[7] = sa->refresh_token;
+    f[8] = sa->scope;
+
+    md = EVP_MD_CTX_new();
+    if (md == NULL) {
+        return -1;
+    }
+
+    rc = EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+
+    /* each field with its NUL, so that no two lists hash alike */
+    for (i = 0; rc && i < sizeof(f) / sizeof(f[0]); i++) {
+        rc = EVP_DigestUpdate(md, f[i] ? f[i] : "", f[i] ? strlen(f[i]) + 1
+                                                       : 0)
+             && EVP_DigestUpdate(md, f[i] ? "+" : "-", 1);
+    }
+
+    rc = rc && EVP_DigestFinal_ex(md, out, &len) && len == 32;
+
+    EVP_MD_CTX_free(md);
+
+    return rc ? 0 : -1;
+}
+
+
+int
+llm_oauth_form_value(llm_buf_t *out, const char *s)
 {
     unsigned char  c;
 
@@ -605,6 +651,15 @@ llm_google_form_value(llm_buf_t *out, const char *s)
 int
 llm_google_token_response(const char *body, size_t len, char *token,
     size_t toklen, long *expires_in, llm_error_t *err)
+{
+    return llm_oauth_token_response("vertex_ai", body, len, token, toklen,
+                                    expires_in, err);
+}
+
+
+int
+llm_oauth_token_response(const char *who, const char *body, size_t len,
+    char *token, size_t toklen, long *expires_in, llm_error_t *err)
 {
     cJSON        *root;
     const char   *e, *desc;
@@ -661,24 +716,24 @@ llm_google_token_response(const char *body, size_t len, char *token,
               || strcmp(e, "UNAUTHENTICATED") == 0))
     {
         llm_error_set(err, 401, "authentication_error", "invalid_api_key",
-                      NULL, "vertex_ai: the token endpoint refused the "
-                      "credentials: %s%s%s", e, desc ? ": " : "",
+                      NULL, "%s: the token endpoint refused the "
+                      "credentials: %s%s%s", who, e, desc ? ": " : "",
                       desc ? desc : "");
 
     } else if (e) {
         llm_error_set(err, 502, "server_error", NULL, NULL,
-                      "vertex_ai: the token endpoint answered %s%s%s", e,
+                      "%s: the token endpoint answered %s%s%s", who, e,
                       desc ? ": " : "", desc ? desc : "");
 
     } else if (cJSON_IsString(at) && at->valuestring[0]) {
         llm_error_set(err, 502, "server_error", NULL, NULL,
-                      "vertex_ai: the access token is longer than %zu "
-                      "bytes", toklen ? toklen - 1 : 0);
+                      "%s: the access token is longer than %zu "
+                      "bytes", who, toklen ? toklen - 1 : 0);
 
     } else {
         llm_error_set(err, 502, "server_error", NULL, NULL,
-                      "vertex_ai: the token endpoint sent an invalid "
-                      "response");
+                      "%s: the token endpoint sent an invalid "
+                      "response", who);
     }
 
     cJSON_Delete(root);

@@ -33,13 +33,20 @@
 
 typedef enum {
     LLM_GOOGLE_SERVICE_ACCOUNT = 0,     /* JWT bearer grant */
-    LLM_GOOGLE_AUTHORIZED_USER          /* gcloud ADC: refresh_token grant */
+    LLM_GOOGLE_AUTHORIZED_USER,         /* gcloud ADC: refresh_token grant */
+    LLM_ENTRA_CLIENT_SECRET             /* Azure: client_credentials grant,
+                                           see llm_azure_auth.h */
 } llm_google_cred_e;
 
 
-/* all strings malloc()ed; NULL when absent */
+/*
+ * An OAuth2 credential the glue fetches access tokens with: Google's two
+ * kinds, and Microsoft Entra ID's client secret.  All strings malloc()ed;
+ * NULL when absent.
+ */
 typedef struct {
     llm_google_cred_e   type;
+    const char         *provider;           /* in messages: "vertex_ai" */
     char               *client_email;       /* service account */
     char               *private_key;        /* PEM, service account */
     char               *private_key_id;     /* optional: the JWT "kid" */
@@ -48,6 +55,7 @@ typedef struct {
     char               *client_id;          /* authorized user */
     char               *client_secret;      /* authorized user */
     char               *refresh_token;      /* authorized user */
+    char               *scope;              /* Entra ID */
 } llm_google_sa_t;
 
 
@@ -82,6 +90,8 @@ int llm_google_jwt(const llm_google_sa_t *sa, time_t now, llm_buf_t *out);
  *                     grant-type%3Ajwt-bearer&assertion=<JWT>
  *   authorized user:  grant_type=refresh_token&client_id=..&
  *                     client_secret=..&refresh_token=..
+ *   Entra ID secret:  grant_type=client_credentials&client_id=..&
+ *                     client_secret=..&scope=..
  * 0, or -1.  The body is a secret: never log it.
  */
 int llm_google_token_request(const llm_google_sa_t *sa, time_t now,
@@ -92,10 +102,26 @@ int llm_google_token_request(const llm_google_sa_t *sa, time_t now,
  * happened).  On success copies access_token into token (NUL-terminated)
  * and sets *expires_in (seconds; 3600 when the answer has none) and
  * returns 0.  Otherwise -1 with err: 401 authentication_error for a
- * refused grant (invalid_grant, invalid_client, ...), else 502.
+ * refused grant (invalid_grant, invalid_client, ...), else 502.  The
+ * messages begin with who ("vertex_ai", "azure"); the _google_ form is
+ * llm_oauth_token_response("vertex_ai", ...).
  */
+int llm_oauth_token_response(const char *who, const char *body, size_t len,
+    char *token, size_t toklen, long *expires_in, llm_error_t *err);
 int llm_google_token_response(const char *body, size_t len, char *token,
     size_t toklen, long *expires_in, llm_error_t *err);
+
+/*
+ * SHA-256 over every field of the credential, into out: a token cached
+ * under one fingerprint is not used with a credential a reload changed
+ * (the cache outlives the configuration).  0, or -1.
+ */
+#define LLM_OAUTH_FINGERPRINT  32
+
+int llm_oauth_fingerprint(const llm_google_sa_t *sa, unsigned char *out);
+
+/* application/x-www-form-urlencoded: unreserved characters stay; 0, -1 */
+int llm_oauth_form_value(llm_buf_t *out, const char *s);
 
 /* base64url without padding, appended to out; 0 or -1 */
 int llm_google_base64url(llm_buf_t *out, const void *data, size_t len);

@@ -2,12 +2,14 @@
 /*
  * Copyright (C) ngx_llm authors
  *
- * OAuth2 access tokens for Vertex AI.  The service-account key is read
- * in the master at configuration time.  A token lives in the
- * deployment's shared-memory slot until shortly before it expires; when
- * it is missing, one request (in one worker) wins a lease and fetches a
- * new one at the key's token_uri from the event loop, and every request
- * that needs it waits on a short timer, never blocking a worker.
+ * OAuth2 access tokens: Vertex AI's (a Google service-account key or
+ * gcloud user credentials) and Azure's (Entra ID client credentials).
+ * The credentials are read in the master at configuration time.  A token
+ * lives in the deployment's shared-memory slot until shortly before it
+ * expires; when it is missing, one request (in one worker) wins a lease
+ * and fetches a new one at the token endpoint from the event loop, and
+ * every request that needs it waits on a short timer, never blocking a
+ * worker.
  */
 
 
@@ -17,6 +19,7 @@
 
 #include "ngx_http_llm_module.h"
 #include "llm_google_auth.h"
+#include "llm_azure_auth.h"
 
 
 /* a token this close to its end is not used any more */
@@ -33,6 +36,12 @@ typedef struct {
 } ngx_http_llm_token_fetch_t;
 
 
+static ngx_int_t ngx_http_llm_auth_vertex(ngx_conf_t *cf,
+    ngx_http_llm_main_conf_t *lmcf, ngx_http_llm_deploy_t *d);
+static ngx_int_t ngx_http_llm_auth_entra(ngx_conf_t *cf,
+    ngx_http_llm_main_conf_t *lmcf, ngx_http_llm_deploy_t *d);
+static ngx_int_t ngx_http_llm_auth_keep(ngx_conf_t *cf,
+    ngx_http_llm_deploy_t *d);
 static void ngx_http_llm_auth_cleanup_sa(void *data);
 static ngx_int_t ngx_http_llm_auth_endpoint(ngx_conf_t *cf,
     ngx_http_llm_main_conf_t *lmcf, ngx_http_llm_deploy_t *d);
@@ -45,82 +54,163 @@ static void ngx_http_llm_auth_wait(ngx_event_t *ev);
 static void ngx_http_llm_auth_wait_cleanup(void *data);
 
 
-/* at configuration time: the key of each Vertex deployment that has one */
+/* at configuration time: the credentials of each deployment that has some */
 ngx_int_t
 ngx_http_llm_auth_init(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf)
 {
-    int                     rc;
-    char                    err[512], *json;
-    const char             *path;
+    ngx_int_t               rc;
     ngx_uint_t              i;
-    const cJSON            *v;
-    ngx_pool_cleanup_t     *cln;
     ngx_http_llm_deploy_t  *d;
 
     d = lmcf->deploys.elts;
 
     for (i = 0; i < lmcf->deploys.nelts; i++) {
-        if (d[i].dep->provider != LLM_PROVIDER_VERTEX) {
-            continue;
+
+        switch (d[i].dep->provider) {
+
+        case LLM_PROVIDER_VERTEX:
+            rc = ngx_http_llm_auth_vertex(cf, lmcf, &d[i]);
+            break;
+
+        case LLM_PROVIDER_AZURE:
+            rc = ngx_http_llm_auth_entra(cf, lmcf, &d[i]);
+            break;
+
+        default:
+            rc = NGX_OK;
         }
 
-        v = cJSON_GetObjectItemCaseSensitive(d[i].dep->params,
-                                             "vertex_credentials");
-        path = getenv("GOOGLE_APPLICATION_CREDENTIALS");
-
-        if (!cJSON_IsObject(v) && !cJSON_IsString(v) && path == NULL) {
-            /* an express-mode api_key, or nothing: the adapter says so */
-            continue;
-        }
-
-        d[i].sa = ngx_pcalloc(cf->pool, sizeof(llm_google_sa_t));
-        cln = ngx_pool_cleanup_add(cf->pool, 0);
-
-        if (d[i].sa == NULL || cln == NULL) {
-            return NGX_ERROR;
-        }
-
-        if (cJSON_IsObject(v)) {
-            json = cJSON_PrintUnformatted(v);
-            rc = json ? llm_google_sa_parse(json, ngx_strlen(json), d[i].sa,
-                                            err, sizeof(err))
-                      : -1;
-            free(json);
-
-        } else {
-            rc = llm_google_sa_load(cJSON_IsString(v) ? v->valuestring : path,
-                                    d[i].sa, err, sizeof(err));
-        }
-
-        if (rc != 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "llm_config: %V:%d: vertex_credentials of "
-                               "model \"%s\": %s", &lmcf->config_file,
-                               d[i].dep->line, d[i].dep->model_name, err);
-            return NGX_ERROR;
-        }
-
-        cln->handler = ngx_http_llm_auth_cleanup_sa;
-        cln->data = d[i].sa;
-
-        /* as LiteLLM: the key's project when the model names none */
-        if (d[i].sa->project_id
-            && !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(
-                                   d[i].dep->params, "vertex_project"))
-            && (cJSON_DeleteItemFromObjectCaseSensitive(d[i].dep->params,
-                                                        "vertex_project"),
-                cJSON_AddStringToObject(d[i].dep->params, "vertex_project",
-                                        d[i].sa->project_id) == NULL))
-        {
-            return NGX_ERROR;
-        }
-
-        if (ngx_http_llm_auth_endpoint(cf, lmcf, &d[i]) != NGX_OK) {
+        if (rc != NGX_OK) {
             return NGX_ERROR;
         }
     }
 
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_llm_auth_vertex(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
+    ngx_http_llm_deploy_t *d)
+{
+    int            rc;
+    char           err[512], *json;
+    const char    *path;
+    const cJSON   *v;
+
+    v = cJSON_GetObjectItemCaseSensitive(d->dep->params, "vertex_credentials");
+    path = getenv("GOOGLE_APPLICATION_CREDENTIALS");
+
+    if (!cJSON_IsObject(v) && !cJSON_IsString(v) && path == NULL) {
+        /* an express-mode api_key, or nothing: the adapter says so */
+        return NGX_OK;
+    }
+
+    d->sa = ngx_pcalloc(cf->pool, sizeof(llm_google_sa_t));
+    if (d->sa == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (cJSON_IsObject(v)) {
+        json = cJSON_PrintUnformatted(v);
+        rc = json ? llm_google_sa_parse(json, ngx_strlen(json), d->sa,
+                                        err, sizeof(err))
+                  : -1;
+        free(json);
+
+    } else {
+        rc = llm_google_sa_load(cJSON_IsString(v) ? v->valuestring : path,
+                                d->sa, err, sizeof(err));
+    }
+
+    if (rc != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "llm_config: %V:%d: vertex_credentials of "
+                           "model \"%s\": %s", &lmcf->config_file,
+                           d->dep->line, d->dep->model_name, err);
+        return NGX_ERROR;
+    }
+
+    d->sa->provider = "vertex_ai";
+
+    if (ngx_http_llm_auth_keep(cf, d) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* as LiteLLM: the key's project when the model names none */
+    if (d->sa->project_id
+        && !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(
+                               d->dep->params, "vertex_project"))
+        && (cJSON_DeleteItemFromObjectCaseSensitive(d->dep->params,
+                                                    "vertex_project"),
+            cJSON_AddStringToObject(d->dep->params, "vertex_project",
+                                    d->sa->project_id) == NULL))
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_llm_auth_endpoint(cf, lmcf, d);
+}
+
+
+/* Azure with tenant_id, client_id and client_secret (and no key) */
+static ngx_int_t
+ngx_http_llm_auth_entra(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
+    ngx_http_llm_deploy_t *d)
+{
+    int               rc;
+    char              err[512];
+    llm_google_sa_t   sa;
+
+    rc = llm_azure_entra_load(d->dep, getenv("AZURE_AUTHORITY_HOST"), &sa,
+                              err, sizeof(err));
+
+    if (rc == 0) {
+        return NGX_OK;
+    }
+
+    if (rc < 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "llm_config: %V:%d: model \"%s\": %s",
+                           &lmcf->config_file, d->dep->line,
+                           d->dep->model_name, err);
+        return NGX_ERROR;
+    }
+
+    d->sa = ngx_palloc(cf->pool, sizeof(llm_google_sa_t));
+
+    if (d->sa == NULL) {
+        llm_google_sa_free(&sa);
+        return NGX_ERROR;
+    }
+
+    *d->sa = sa;
+
+    if (ngx_http_llm_auth_keep(cf, d) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_llm_auth_endpoint(cf, lmcf, d);
+}
+
+
+/* the credentials live as long as the configuration */
+static ngx_int_t
+ngx_http_llm_auth_keep(ngx_conf_t *cf, ngx_http_llm_deploy_t *d)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        llm_google_sa_free(d->sa);
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_llm_auth_cleanup_sa;
+    cln->data = d->sa;
+
+    return llm_oauth_fingerprint(d->sa, d->token_cred) == 0 ? NGX_OK
+                                                             : NGX_ERROR;
 }
 
 
@@ -198,9 +288,9 @@ ngx_http_llm_auth_endpoint(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
 
 
 /*
- * Before a try of a Vertex deployment: NGX_OK with the token in the
- * call, NGX_AGAIN when the request must wait for one (ctx->auth_wait
- * resumes it), NGX_ERROR with err filled.
+ * Before a try of a deployment with OAuth2 credentials: NGX_OK with the
+ * token in the call, NGX_AGAIN when the request must wait for one
+ * (ctx->auth_wait resumes it), NGX_ERROR with err filled.
  */
 ngx_int_t
 ngx_http_llm_auth(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
@@ -209,6 +299,7 @@ ngx_http_llm_auth(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     u_char               *p;
     size_t                len;
     ngx_int_t             rc;
+    ngx_uint_t            cred;
     ngx_http_llm_slot_t  *s;
     u_char                token[sizeof(s->token)];
 
@@ -230,17 +321,21 @@ ngx_http_llm_auth(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
     ngx_shmtx_lock(&ctx->lmcf->shpool->mutex);
 
-    if (s->token_len
+    cred = ngx_memcmp(s->token_cred, d->token_cred, LLM_OAUTH_FINGERPRINT)
+           == 0;
+
+    if (cred && s->token_len
         && s->token_expires > ngx_time() + NGX_HTTP_LLM_TOKEN_MARGIN)
     {
         len = s->token_len;
         ngx_memcpy(token, s->token, len);
         rc = NGX_OK;
 
-    } else if (s->token_error_until > (int64_t) ngx_current_msec) {
+    } else if (cred && s->token_error_until > (int64_t) ngx_current_msec) {
         llm_error_set(err, s->token_error_status, "authentication_error",
-                      NULL, NULL, "vertex_ai: could not get an access token "
-                      "for model \"%s\": %s", d->dep->model_name,
+                      NULL, NULL, "%s: could not get an access token "
+                      "for model \"%s\": %s", d->sa->provider,
+                      d->dep->model_name,
                       s->token_error);
         rc = NGX_ERROR;
 
@@ -262,8 +357,9 @@ ngx_http_llm_auth(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             != NGX_OK)
         {
             llm_error_set(err, 502, "server_error", NULL, NULL,
-                          "vertex_ai: could not request an access token "
-                          "for model \"%s\"", d->dep->model_name);
+                          "%s: could not request an access token "
+                          "for model \"%s\"", d->sa->provider,
+                          d->dep->model_name);
             return NGX_ERROR;
         }
 
@@ -305,8 +401,8 @@ ngx_http_llm_auth(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
     if (ngx_current_msec >= ctx->auth_deadline) {
         llm_error_set(err, 504, "server_error", "timeout", NULL,
-                      "vertex_ai: timed out waiting for an access token for "
-                      "model \"%s\"", d->dep->model_name);
+                      "%s: timed out waiting for an access token for "
+                      "model \"%s\"", d->sa->provider, d->dep->model_name);
         return NGX_ERROR;
     }
 
@@ -438,8 +534,9 @@ ngx_http_llm_auth_fetched(ngx_http_llm_fetch_t *f)
     if (f->status == 0) {
         llm_error_set(&err, 502, "server_error", NULL, NULL, "%s", f->error);
 
-    } else if (llm_google_token_response(f->body.data, f->body.len, token,
-                                         sizeof(token), &expires_in, &err)
+    } else if (llm_oauth_token_response(tf->deploy->sa->provider,
+                                        f->body.data, f->body.len, token,
+                                        sizeof(token), &expires_in, &err)
                == 0)
     {
         ok = 1;
@@ -448,6 +545,8 @@ ngx_http_llm_auth_fetched(ngx_http_llm_fetch_t *f)
     ngx_shmtx_lock(&tf->lmcf->shpool->mutex);
 
     s->token_lease = 0;
+
+    ngx_memcpy(s->token_cred, tf->deploy->token_cred, LLM_OAUTH_FINGERPRINT);
 
     if (ok) {
         len = ngx_strlen(token);
@@ -614,9 +713,10 @@ ngx_http_llm_auth_answer(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     s = ngx_http_llm_state_slot(ctx->lmcf, ctx->deploy);
 
     if (s
-        && llm_google_token_response((const char *) ctx->resp.data,
-                                     ctx->resp.len, token, sizeof(token),
-                                     &expires_in, &err)
+        && llm_oauth_token_response(ctx->deploy->sa->provider,
+                                    (const char *) ctx->resp.data,
+                                    ctx->resp.len, token, sizeof(token),
+                                    &expires_in, &err)
            == 0)
     {
         len = ngx_strlen(token);
@@ -627,6 +727,8 @@ ngx_http_llm_auth_answer(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
         s->token_len = len;
         s->token_expires = ngx_time() + expires_in;
         s->token_error_until = 0;
+        ngx_memcpy(s->token_cred, ctx->deploy->token_cred,
+                   LLM_OAUTH_FINGERPRINT);
 
         ngx_shmtx_unlock(&ctx->lmcf->shpool->mutex);
 

@@ -33,14 +33,19 @@ typedef struct {
     double                         rpm;
     double                         tpm;
 
-    /* an OAuth2 access token (Vertex AI), see ngx_http_llm_auth.c */
+    /*
+     * an OAuth2 access token (Vertex AI, Azure with Entra ID), see
+     * ngx_http_llm_auth.c; Entra ID's are JWTs of 1-3 KB
+     */
     int64_t                        token_lease;   /* ms: a fetch is on */
     time_t                         token_expires;
     int64_t                        token_error_until;
     int                            token_error_status;
     size_t                         token_len;
-    u_char                         token[2048];
+    u_char                         token[4096];
     u_char                         token_error[256];
+    /* the credential the token (or error) is of: a reload may change it */
+    u_char                         token_cred[LLM_OAUTH_FINGERPRINT];
 } ngx_http_llm_slot_t;
 
 
@@ -90,7 +95,8 @@ typedef struct {
     double                         cost;          /* USD per token */
     ngx_http_llm_slot_t           *slot;          /* per worker cache */
 
-    llm_google_sa_t               *sa;            /* Vertex AI key */
+    llm_google_sa_t               *sa;            /* OAuth2 credential */
+    u_char                         token_cred[LLM_OAUTH_FINGERPRINT];
     ngx_addr_t                    *token_addr;
     ngx_str_t                      token_host;
     ngx_str_t                      token_path;

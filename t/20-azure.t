@@ -3,7 +3,10 @@
 # auth, Azure's stream quirks (an empty-choices first event, content filter
 # annotations), content_filter finish reasons, Azure's error bodies,
 # embeddings; then the official openai SDK against the mock (AzureOpenAI)
-# and against the gateway.
+# and against the gateway; then Entra ID client credentials (tenant_id,
+# client_id, client_secret): the token request to the mock's Entra
+# endpoint, its cache, refusals, a revoked token, a reload that rotates the
+# secret.
 use LlmTest;
 use IPC::Run ();
 
@@ -53,11 +56,32 @@ EOF
     mode: embedding
 EOF
 
+# the mock's Entra ID token requests, and its Azure model requests
+sub entra_tokens {
+    my ($t) = @_;
+    return grep { ($_->{route} // '') eq 'entra-token' } @{$t->mock_requests};
+}
+
+sub azure_calls {
+    my ($t) = @_;
+    my %model = map { $_ => 1 } qw(chat embeddings v1-chat v1-embeddings);
+    return grep { ($_->{provider} // '') eq 'azure' && $model{$_->{route} // ''} } @{$t->mock_requests};
+}
+
+# one application/x-www-form-urlencoded value
+sub form_value {
+    my ($v) = @_;
+    $v //= '';
+    $v =~ tr/+/ /;
+    $v =~ s/%([0-9A-Fa-f]{2})/chr(hex $1)/ge;
+    return $v;
+}
+
 # Runs node --test on the given files with extra environment, streaming its
 # output as TAP comments; returns node's exit status.
 sub run_node_tests {
     my ($t, $env, @files) = @_;
-    unless (-d "$SDK_DIR/node_modules/openai") {
+    unless (-d "$SDK_DIR/node_modules/openai" && -d "$SDK_DIR/node_modules/\@azure/identity") {
         my $out = '';
         my $ok = eval {
             IPC::Run::run(['npm', 'ci', '--no-audit', '--no-fund'], '<', \undef, '>&', \$out,
@@ -421,14 +445,15 @@ POST /v1/embeddings
 {"model":"text-embedding-3-small","encoding_format":"base64"}
 
 
-=== TEST 25: the openai SDK's AzureOpenAI client against the mock directly (the mock is faithful)
+=== TEST 25: the openai SDK's AzureOpenAI client, and @azure/identity's ClientSecretCredential for Entra ID, against the mock directly (the mock is faithful)
 --- no_module
 --- config
 location / { return 404; }
 --- check
 sub {
     my $t = shift;
-    my $rc = main::run_node_tests($t, { MOCK_URL => "http://127.0.0.1:" . $t->mock_port }, 'mock-azure.test.mjs');
+    my $rc = main::run_node_tests($t, { MOCK_URL => "http://127.0.0.1:" . $t->mock_port,
+        MOCK_TLS_URL => "https://localhost:" . $t->mock_tls_port, MOCK_CA => $t->test_ca }, 'mock-azure.test.mjs');
     $t->ok($rc == 0, "node --test mock-azure.test.mjs exits 0 (got $rc)");
 }
 
@@ -450,3 +475,240 @@ sub {
 --- no_error_log
 az-yaml-key-20
 sk-anything-client-side
+
+
+=== TEST 27: Entra ID client credentials: one client_credentials POST to the tenant's token URL; the token is cached (three calls, one a stream) and sent as Bearer, no api-key; no credential in the body or the log
+--- models
+- model_name: az-sp
+  litellm_params:
+    model: azure/mock-ok
+    api_base: $MOCK_URL/azure
+    api_version: "2024-10-21"
+    tenant_id: mock-tenant
+    client_id: os.environ/AZURE_CLIENT_ID_T20
+    client_secret: os.environ/AZURE_CLIENT_SECRET_T20
+    azure_authority_host: $MOCK_URL
+--- env
+AZURE_CLIENT_ID_T20=mock-client-id
+AZURE_CLIENT_SECRET_T20=mock-client-secret
+!AZURE_API_KEY
+!AZURE_AUTHORITY_HOST
+--- requests
+[ (map { +{ path => '/v1/chat/completions', json => { model => 'az-sp', messages => [ { role => 'user', content => "call $_" } ] } } } 1 .. 2),
+  { path => '/v1/chat/completions', json => { model => 'az-sp', stream => JSON::PP::true, messages => [ { role => 'user', content => 'stream' } ] } } ]
+--- error_code: 200
+--- check
+sub {
+    my $t = shift;
+    my @tok = main::entra_tokens($t);
+    my @calls = main::azure_calls($t);
+    $t->ok(@calls == 3, "three model requests", "got " . scalar(@calls));
+    $t->ok(@tok == 1, "exactly one token request for three calls (the token is cached)", "got " . scalar(@tok));
+    return unless @tok;
+    my $r = $tok[0];
+    $t->ok($r->{path} eq '/mock-tenant/oauth2/v2.0/token', "POST to {authority}/{tenant}/oauth2/v2.0/token", "path $r->{path}");
+    $t->ok(($r->{headers}{'content-type'} // '') =~ m{^application/x-www-form-urlencoded}, "form-encoded", $r->{headers}{'content-type'});
+    my %f = map { my ($k, $v) = split /=/, $_, 2; $k => main::form_value($v) } split /&/, $r->{body};
+    $t->ok(($f{grant_type} // '') eq 'client_credentials', "grant_type client_credentials", $r->{body} =~ s/client_secret=[^&]*/client_secret=.../r);
+    $t->ok(($f{client_id} // '') eq 'mock-client-id', "client_id from os.environ/", $f{client_id});
+    $t->ok(($f{client_secret} // '') eq 'mock-client-secret', "client_secret from os.environ/");
+    $t->ok(($f{scope} // '') eq 'https://cognitiveservices.azure.com/.default', "the default scope", $f{scope});
+    my %auth = map { ($_->{headers}{authorization} // '') => 1 } @calls;
+    my ($a) = keys %auth;
+    $t->ok(keys(%auth) == 1 && $a =~ /^Bearer eyJ[\w-]+\.[\w-]+\.[\w-]+$/, "every call carries the one JWT", keys %auth);
+    $t->ok(!grep({ exists $_->{headers}{'api-key'} } @calls), "no api-key header");
+    $t->ok(!grep({ ($_->{body} // '') =~ /tenant_id|client_id|client_secret|mock-client/ } @calls), "no credential in a model request's body");
+}
+--- no_error_log
+mock-client-secret
+eyJ
+
+
+=== TEST 28: AZURE_AUTHORITY_HOST (another cloud's authority) and azure_scope; the token endpoint's answer is used for the v1 API too
+--- models
+- model_name: az-sp1
+  litellm_params:
+    model: azure/mock-ok
+    api_base: $MOCK_URL/azure
+    tenant_id: 00000000-0000-0000-0000-00000000aaaa
+    client_id: mock-client-id
+    client_secret: mock-client-secret
+    azure_scope: https://ai.azure.com/.default
+--- env
+AZURE_AUTHORITY_HOST=$MOCK_URL/
+!AZURE_API_KEY
+--- request
+POST /v1/chat/completions
+{"model":"az-sp1","messages":[{"role":"user","content":"v1 entra"}]}
+--- error_code: 200
+--- response_json
+{"choices":[{"message":{"content":"echo: v1 entra"}}]}
+--- check
+sub {
+    my $t = shift;
+    my @tok = main::entra_tokens($t);
+    $t->ok(@tok == 1, "one token request", "got " . scalar(@tok));
+    return unless @tok;
+    $t->ok($tok[0]{path} eq '/00000000-0000-0000-0000-00000000aaaa/oauth2/v2.0/token', "the tenant GUID in the path; one slash after the authority", $tok[0]{path});
+    $t->ok($tok[0]{body} =~ /(?:^|&)scope=https%3A%2F%2Fai\.azure\.com%2F\.default(?:&|$)/, "azure_scope", $tok[0]{body} =~ s/client_secret=[^&]*/client_secret=.../r);
+    my @calls = main::azure_calls($t);
+    $t->ok(@calls == 1 && $calls[0]{path} eq '/azure/openai/v1/chat/completions'
+           && ($calls[0]{headers}{authorization} // '') =~ /^Bearer eyJ/, "the v1 call with the token");
+}
+
+
+=== TEST 29: a secret Entra refuses (AADSTS7000215) -> 401 authentication_error naming the refusal; no model call; the secret never logged
+--- models
+- model_name: az-badsecret
+  litellm_params:
+    model: azure/mock-ok
+    api_base: $MOCK_URL/azure
+    api_version: "2024-10-21"
+    tenant_id: mock-tenant
+    client_id: mock-client-id
+    client_secret: not-the-secret-t20
+    azure_authority_host: $MOCK_URL
+--- env
+!AZURE_API_KEY
+--- request
+POST /v1/chat/completions
+{"model":"az-badsecret","messages":[{"role":"user","content":"x"}]}
+--- error_code: 401
+--- openai_error
+{ type => 'authentication_error', message => qr/^azure: could not get an access token for model "az-badsecret": azure: the token endpoint refused the credentials: invalid_client: AADSTS7000215/ }
+--- check
+sub {
+    my $t = shift;
+    $t->ok(main::entra_tokens($t) >= 1, "the token endpoint was asked");
+    $t->ok(main::azure_calls($t) == 0, "no model request without a token");
+}
+--- error_log
+AADSTS7000215
+--- no_error_log
+not-the-secret-t20
+
+
+=== TEST 30: a token Azure no longer accepts (revoked): its 401 makes the gateway fetch a new token and retry once
+--- models
+- model_name: az-sp
+  litellm_params:
+    model: azure/mock-ok
+    api_base: $MOCK_URL/azure
+    api_version: "2024-10-21"
+    tenant_id: mock-tenant
+    client_id: mock-client-id
+    client_secret: mock-client-secret
+    azure_authority_host: $MOCK_URL
+--- env
+!AZURE_API_KEY
+--- requests
+[ { path => '/v1/chat/completions', json => { model => 'az-sp', messages => [ { role => 'user', content => 'first' } ] } } ]
+--- error_code: 200
+--- check
+sub {
+    my $t = shift;
+    my $r = LlmTest::http_request(port => $t->mock_port, method => 'POST', path => '/mock-entra/revoke',
+        headers => [ 'Content-Type' => 'application/x-www-form-urlencoded' ], body => 'token=*');
+    $t->ok($r->{status} == 200, "revoked", $r->{raw});
+    my $again = $t->request(path => '/v1/chat/completions', json => { model => 'az-sp', messages => [ { role => 'user', content => 'second' } ] });
+    $t->ok($again->{status} == 200, "the call after the revocation succeeds", $again->{body});
+    $t->ok(($again->{json}{choices}[0]{message}{content} // '') eq 'echo: second', "its answer");
+    my @tok = main::entra_tokens($t);
+    $t->ok(@tok == 2, "a second token was fetched", "token requests: " . scalar(@tok));
+    my @calls = main::azure_calls($t);
+    $t->ok(@calls == 3, "first call, refused call, retried call", "model requests: " . scalar(@calls));
+    $t->ok(@calls == 3 && $calls[1]{headers}{authorization} ne $calls[2]{headers}{authorization}, "the retry carries the new token");
+}
+--- error_log
+access token refused, fetching a new one
+
+
+=== TEST 31: the token endpoint answers garbage -> 502 naming it; a 500 (AADSTS50000) -> 502 too; neither hangs
+--- models
+- model_name: az-garbage
+  litellm_params:
+    model: azure/mock-ok
+    api_base: $MOCK_URL/azure
+    api_version: "2024-10-21"
+    tenant_id: mock-tenant-garbage
+    client_id: mock-client-id
+    client_secret: mock-client-secret
+    azure_authority_host: $MOCK_URL
+- model_name: az-500
+  litellm_params:
+    model: azure/mock-ok
+    api_base: $MOCK_URL/azure
+    api_version: "2024-10-21"
+    tenant_id: mock-tenant-500
+    client_id: mock-client-id
+    client_secret: mock-client-secret
+    azure_authority_host: $MOCK_URL
+--- env
+!AZURE_API_KEY
+--- requests
+[ { path => '/v1/chat/completions', json => { model => 'az-garbage', messages => [ { role => 'user', content => 'x' } ] } },
+  { path => '/v1/chat/completions', json => { model => 'az-500', messages => [ { role => 'user', content => 'x' } ] } } ]
+--- check
+sub {
+    my $t = shift;
+    my @r = @{$t->responses};
+    $t->ok($r[0]{status} == 502 && ($r[0]{json}{error}{message} // '') =~ /azure: the token endpoint sent an invalid response/, "garbage -> 502", $r[0]{body});
+    $t->ok($r[1]{status} == 502 && ($r[1]{json}{error}{message} // '') =~ /azure: the token endpoint answered server_error/, "server_error -> 502", $r[1]{body});
+    $t->ok(main::azure_calls($t) == 0, "no model request without a token");
+}
+--- no_error_log
+mock-client-secret
+
+
+=== TEST 32: Entra credentials that cannot work fail nginx -t: only two of the three; a tenant that is no name
+--- models
+- model_name: az-half
+  litellm_params:
+    model: azure/mock-ok
+    api_base: $MOCK_URL/azure
+    tenant_id: mock-tenant
+    client_id: mock-client-id
+--- must_die
+--- nginx_t_like
+/models\.yaml:1\b/
+/tenant_id, client_id and client_secret go together.*client_secret is missing/
+
+
+=== TEST 33: a reload that fixes the secret takes effect at once: the refusal cached for the old credential (5 s of back-off) is not the new one's, and its token is fetched
+--- models
+- model_name: az-rotate
+  litellm_params:
+    model: azure/mock-ok
+    api_base: $MOCK_URL/azure
+    api_version: "2024-10-21"
+    tenant_id: mock-tenant
+    client_id: mock-client-id
+    client_secret: old-secret-t20
+    azure_authority_host: $MOCK_URL
+--- env
+!AZURE_API_KEY
+--- request
+POST /v1/chat/completions
+{"model":"az-rotate","messages":[{"role":"user","content":"before"}]}
+--- error_code: 401
+--- openai_error
+{ type => 'authentication_error', message => qr/AADSTS7000215/ }
+--- reload_models
+- model_name: az-rotate
+  litellm_params:
+    model: azure/mock-ok
+    api_base: $MOCK_URL/azure
+    api_version: "2024-10-21"
+    tenant_id: mock-tenant
+    client_id: mock-client-id
+    client_secret: mock-client-secret
+    azure_authority_host: $MOCK_URL
+--- request2
+POST /v1/chat/completions
+{"model":"az-rotate","messages":[{"role":"user","content":"after"}]}
+--- error_code2: 200
+--- response_json2
+{"choices":[{"message":{"content":"echo: after"}}]}
+--- no_error_log
+old-secret-t20
+mock-client-secret

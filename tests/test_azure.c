@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "llm_adapter.h"
+#include "llm_azure_auth.h"
 
 
 #define T_ID       "chatcmpl-gw1"
@@ -325,6 +326,183 @@ test_request_auth(void **state)
     assert_string_equal(err.message, "environment variable AZURE_AD_TOKEN_EU "
                         "for model \"gpt-4o-eu\" is not set");
     t_teardown(&t);
+}
+
+
+/* Entra ID client credentials: which deployments use them, the token URL */
+static void
+test_entra_load(void **state)
+{
+    char              err[256];
+    t_ctx_t           t;
+    llm_buf_t         body;
+    llm_google_sa_t   sa;
+
+    /* none of the three: not an Entra deployment */
+    t_setup(&t, "{\"api_version\":\"2024-10-21\"}", NULL, LLM_ENDPOINT_CHAT);
+    t.dep.api_key = NULL;
+    assert_int_equal(llm_azure_entra_load(&t.dep, NULL, &sa, err,
+                                          sizeof(err)), 0);
+    t_teardown(&t);
+
+#define T_ENTRA  "\"tenant_id\":\"0f0e0d0c-aaaa-4bbb-8ccc-123456789abc\"," \
+                 "\"client_id\":\"app-1\",\"client_secret\":\"s3cr&t=+/ \""
+
+    /* all three, no key: the default authority and scope */
+    t_setup(&t, "{" T_ENTRA "}", NULL, LLM_ENDPOINT_CHAT);
+    t.dep.api_key = NULL;
+    assert_int_equal(llm_azure_entra_load(&t.dep, NULL, &sa, err,
+                                          sizeof(err)), 1);
+    assert_int_equal(sa.type, LLM_ENTRA_CLIENT_SECRET);
+    assert_string_equal(sa.provider, "azure");
+    assert_string_equal(sa.token_uri, "https://login.microsoftonline.com/"
+                        "0f0e0d0c-aaaa-4bbb-8ccc-123456789abc/oauth2/v2.0/"
+                        "token");
+    assert_string_equal(sa.scope, LLM_ENTRA_SCOPE);
+
+    /* the form body, every reserved byte of the secret escaped */
+    memset(&body, 0, sizeof(llm_buf_t));
+    assert_int_equal(llm_google_token_request(&sa, 0, &body), 0);
+    assert_string_equal(body.data, "grant_type=client_credentials"
+                        "&client_id=app-1&client_secret=s3cr%26t%3D%2B%2F%20"
+                        "&scope=https%3A%2F%2Fcognitiveservices.azure.com%2F"
+                        ".default");
+    llm_buf_free(&body);
+    llm_google_sa_free(&sa);
+    assert_null(sa.client_secret);
+
+    /* the fingerprint follows every field: a changed secret is noticed */
+    {
+        unsigned char  a[LLM_OAUTH_FINGERPRINT], b[LLM_OAUTH_FINGERPRINT];
+        char          *saved;
+
+        assert_int_equal(llm_azure_entra_load(&t.dep, NULL, &sa, err,
+                                              sizeof(err)), 1);
+        assert_int_equal(llm_oauth_fingerprint(&sa, a), 0);
+        assert_int_equal(llm_oauth_fingerprint(&sa, b), 0);
+        assert_memory_equal(a, b, sizeof(a));
+
+        saved = sa.client_secret;
+        sa.client_secret = (char *) "s3cr&t=+/!";
+        assert_int_equal(llm_oauth_fingerprint(&sa, b), 0);
+        assert_memory_not_equal(a, b, sizeof(a));
+
+        /* a field moved to the next one is another credential too */
+        sa.client_secret = NULL;
+        assert_int_equal(llm_oauth_fingerprint(&sa, b), 0);
+        assert_memory_not_equal(a, b, sizeof(a));
+
+        sa.client_secret = saved;
+        llm_google_sa_free(&sa);
+    }
+
+    /* AZURE_AUTHORITY_HOST (sovereign clouds), trailing slashes dropped */
+    assert_int_equal(llm_azure_entra_load(&t.dep,
+                                          "https://login.microsoftonline.us//",
+                                          &sa, err, sizeof(err)), 1);
+    assert_string_equal(sa.token_uri, "https://login.microsoftonline.us/"
+                        "0f0e0d0c-aaaa-4bbb-8ccc-123456789abc/oauth2/v2.0/"
+                        "token");
+    llm_google_sa_free(&sa);
+
+    /* a key wins, as in LiteLLM; so does a fixed azure_ad_token */
+    t.dep.api_key = (char *) "az-key-1";
+    assert_int_equal(llm_azure_entra_load(&t.dep, NULL, &sa, err,
+                                          sizeof(err)), 0);
+    t_teardown(&t);
+
+    t_setup(&t, "{" T_ENTRA ",\"azure_ad_token\":\"eyJ.fixed\"}", NULL,
+            LLM_ENDPOINT_CHAT);
+    t.dep.api_key = NULL;
+    assert_int_equal(llm_azure_entra_load(&t.dep, NULL, &sa, err,
+                                          sizeof(err)), 0);
+    t_teardown(&t);
+
+    /* an unset variable: the adapter names it, no token is fetched */
+    t_setup(&t, "{" T_ENTRA "}", NULL, LLM_ENDPOINT_CHAT);
+    t.dep.api_key = NULL;
+    t.dep.missing_env = (char *) "AZURE_CLIENT_SECRET_EU";
+    assert_int_equal(llm_azure_entra_load(&t.dep, NULL, &sa, err,
+                                          sizeof(err)), 0);
+    t_teardown(&t);
+
+    /* the parameters' authority and scope win over the defaults */
+    t_setup(&t, "{" T_ENTRA ",\"azure_authority_host\":"
+            "\"http://127.0.0.1:9/\",\"azure_scope\":"
+            "\"https://ai.azure.com/.default\"}", NULL, LLM_ENDPOINT_CHAT);
+    t.dep.api_key = NULL;
+    assert_int_equal(llm_azure_entra_load(&t.dep, "https://elsewhere", &sa,
+                                          err, sizeof(err)), 1);
+    assert_string_equal(sa.token_uri, "http://127.0.0.1:9/0f0e0d0c-aaaa-"
+                        "4bbb-8ccc-123456789abc/oauth2/v2.0/token");
+    assert_string_equal(sa.scope, "https://ai.azure.com/.default");
+    llm_google_sa_free(&sa);
+    t_teardown(&t);
+
+    /* refused at load: an incomplete set, a tenant that is no name */
+    t_setup(&t, "{\"tenant_id\":\"contoso.onmicrosoft.com\","
+            "\"client_id\":\"app-1\"}", NULL, LLM_ENDPOINT_CHAT);
+    t.dep.api_key = NULL;
+    assert_int_equal(llm_azure_entra_load(&t.dep, NULL, &sa, err,
+                                          sizeof(err)), -1);
+    assert_non_null(strstr(err, "client_secret is missing"));
+    t_teardown(&t);
+
+    t_setup(&t, "{\"tenant_id\":\"../x?y\",\"client_id\":\"a\","
+            "\"client_secret\":\"b\"}", NULL, LLM_ENDPOINT_CHAT);
+    t.dep.api_key = NULL;
+    assert_int_equal(llm_azure_entra_load(&t.dep, NULL, &sa, err,
+                                          sizeof(err)), -1);
+    assert_non_null(strstr(err, "is not a tenant GUID"));
+    t_teardown(&t);
+
+    t_setup(&t, "{" T_ENTRA ",\"azure_authority_host\":\"login.x\"}", NULL,
+            LLM_ENDPOINT_CHAT);
+    t.dep.api_key = NULL;
+    assert_int_equal(llm_azure_entra_load(&t.dep, NULL, &sa, err,
+                                          sizeof(err)), -1);
+    assert_non_null(strstr(err, "not an http(s) URL"));
+    assert_null(strstr(err, "s3cr"));
+    t_teardown(&t);
+
+#undef T_ENTRA
+}
+
+
+/* Entra's answers: the token, or its error named as Azure's */
+static void
+test_entra_response(void **state)
+{
+    char         tok[64];
+    long         exp;
+    llm_error_t  err;
+
+    static const char  ok[] = "{\"token_type\":\"Bearer\",\"expires_in\":"
+        "3599,\"ext_expires_in\":3599,\"access_token\":\"eyJ0.eyJ1.c2ln\"}";
+    static const char  bad[] = "{\"error\":\"invalid_client\","
+        "\"error_description\":\"AADSTS7000215: Invalid client secret "
+        "provided.\",\"error_codes\":[7000215]}";
+
+    assert_int_equal(llm_oauth_token_response("azure", ok, strlen(ok), tok,
+                                              sizeof(tok), &exp, &err), 0);
+    assert_string_equal(tok, "eyJ0.eyJ1.c2ln");
+    assert_int_equal(exp, 3599);
+
+    memset(&err, 0, sizeof(llm_error_t));
+    assert_int_equal(llm_oauth_token_response("azure", bad, strlen(bad), tok,
+                                              sizeof(tok), &exp, &err), -1);
+    assert_int_equal(err.status, 401);
+    assert_string_equal(err.type, "authentication_error");
+    assert_string_equal(err.message, "azure: the token endpoint refused the "
+                        "credentials: invalid_client: AADSTS7000215: Invalid "
+                        "client secret provided.");
+
+    memset(&err, 0, sizeof(llm_error_t));
+    assert_int_equal(llm_oauth_token_response("azure", "<html>", 6, tok,
+                                              sizeof(tok), &exp, &err), -1);
+    assert_int_equal(err.status, 502);
+    assert_string_equal(err.message, "azure: the token endpoint sent an "
+                        "invalid response");
 }
 
 
@@ -1100,6 +1278,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_request_dated),
+        cmocka_unit_test(test_entra_load),
+        cmocka_unit_test(test_entra_response),
         cmocka_unit_test(test_request_v1),
         cmocka_unit_test(test_request_auth),
         cmocka_unit_test(test_request_stream),

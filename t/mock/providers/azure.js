@@ -10,7 +10,18 @@
 //                                                preview / latest / v1)
 //
 // Auth: "api-key: <key>" or "Authorization: Bearer <key or Entra token>";
-// without either, Azure's 401 {"error":{"code":"401","message":...}}.  The
+// without either, Azure's 401 {"error":{"code":"401","message":...}}.  A
+// Bearer value that is an access token in the format of this mock's Entra
+// ID endpoint (below: a JWT whose payload has iss
+// https://sts.windows.net/00000000-0000-0000-0000-00000000aaaa/) must be one
+// the endpoint issued, unexpired and not revoked; otherwise the 401 that
+// Azure answers for a bad Entra token:
+//   {"statusCode":401,"message":"Unauthorized. Access token is missing,
+//    invalid, audience is incorrect (https://cognitiveservices.azure.com),
+//    or have expired."}
+// Any other Bearer value (and any api-key) is accepted as before.  The
+// recorded request of such a call has "entra": {status: valid | unknown |
+// expired | revoked, appid, aud, uti}.  The
 // dated API without api-version answers 404 "Resource not found"; a value
 // that is not a version, 400 "API version not supported"; stream_options
 // with a dated version before 2024-08-01 (which did not know it), Azure's
@@ -51,7 +62,78 @@
 //   mock-err-500          500 server_error
 //   mock-err-503          503 code "503", retry-after: 2
 //   any other mock-*      404 DeploymentNotFound
+//
+// ---- Microsoft Entra ID (OAuth2 client credentials, v2.0 endpoint) ---------
+//
+//   POST /<tenant>/oauth2/v2.0/token        route "entra-token"
+//   GET  /<tenant>/v2.0/.well-known/openid-configuration
+//                                           route "entra-openid-configuration"
+//   POST /mock-entra/revoke                 route "entra-revoke": form
+//        token=<access token> revokes it, token=* every token issued
+//        (200 {}; 400 {"error":"invalid_token"} for a token never issued).
+//        Not under /__: server.js keeps /__* for its own endpoints.
+//
+// The token endpoint takes application/x-www-form-urlencoded
+//   grant_type=client_credentials&client_id=..&client_secret=..&scope=..
+// (client_id and client_secret may come as HTTP Basic instead, as
+// client_secret_basic).  It knows
+//   tenants     mock-tenant, or its id 00000000-0000-0000-0000-00000000aaaa
+//   client_id   mock-client-id (tokens live 3599 s), or
+//               mock-client-id-ttl-<N> (tokens live N s, 1..3599: for
+//               refresh and expiry tests); client_secret mock-client-secret
+//   scope       exactly one of https://cognitiveservices.azure.com/.default
+//               and https://ai.azure.com/.default (the resource may end in
+//               "/", e.g. https://cognitiveservices.azure.com//.default)
+// and answers 200
+//   {"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,
+//    "access_token":"<JWT>"}
+// The token is shaped as Entra's v1.0 access tokens for these resources
+// are: header {"typ":"JWT","alg":"RS256","x5t":..,"kid":..}, payload {aud
+// (the scope's resource without a trailing "/"), iss
+// https://sts.windows.net/<tenant id>/, iat, nbf, exp, aio, appid (the
+// client_id), appidacr "1", idp, idtyp "app", oid, rh, sub, tid (the
+// tenant id), uti (unique per token: Entra's token id claim, not "jti"),
+// ver "1.0"}, a random signature.  The recorded token request has
+// "entra": {tenant, client_id, scope, access_token, expires_in} on success.
+//
+// Errors are Entra's: {"error","error_description":"AADSTS<n>: <text>\r\n
+// Trace ID: <uuid>\r\nCorrelation ID: <uuid>\r\nTimestamp: <yyyy-mm-dd
+// hh:mm:ssZ>","error_codes":[n],"timestamp","trace_id","correlation_id"
+// (the client-request-id the request sent, as header or query parameter,
+// else a fresh uuid),"error_uri":
+// "https://login.microsoftonline.com/error?code=<n>"}, Content-Type
+// application/json; charset=utf-8, checked in this order:
+//   unknown tenant (a GUID or a dotted name)  400 invalid_request AADSTS90002
+//   tenant neither GUID nor DNS-like          400 invalid_request AADSTS900023
+//   grant_type missing (or not a form body)   400 invalid_request AADSTS900144
+//   grant_type not client_credentials         400 unsupported_grant_type AADSTS70003
+//   client_id missing                         400 invalid_request AADSTS900144
+//   scope missing                             400 invalid_request AADSTS900144
+//   client_id unknown                         400 unauthorized_client AADSTS700016
+//   client_secret missing                     401 invalid_client AADSTS7000216
+//   client_secret wrong                       401 invalid_client AADSTS7000215
+//   a scope without /.default                 400 invalid_scope AADSTS1002012
+//   more than one scope                       400 invalid_scope AADSTS70011
+//   another resource's /.default              400 invalid_resource AADSTS500011
+// and these tenants misbehave on the token endpoint (their
+// openid-configuration is normal):
+//   mock-tenant-garbage   200, Content-Type JSON, a body that is not JSON
+//   mock-tenant-500       500 server_error AADSTS50000
+//   mock-tenant-hang      no answer; the connection is closed after --hang-ms
+// The recorded request of an error has "entra": {error, code} (code the
+// AADSTS number).
+//
+// The openid-configuration is Entra's (issuer
+// https://login.microsoftonline.com/<tenant id>/v2.0, token_endpoint etc.)
+// with every endpoint on this mock: scheme as the request came (MSAL wants
+// https: use the TLS listener), host:port from the Host header.  An unknown
+// tenant gets 400 invalid_tenant AADSTS90002.  With it, @azure/identity's
+// ClientSecretCredential works against the mock given authorityHost
+// https://localhost:<tls port> (or https://127.0.0.1:<tls port>) and
+// disableInstanceDiscovery: true (see t/sdk/mock-azure.test.mjs); MSAL
+// then posts to /<the tenant it was given>/oauth2/v2.0/token.
 
+const crypto = require('crypto');
 const L = require('../lib');
 
 const DATED_RE = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
@@ -143,6 +225,254 @@ function credential(ctx) {
   return m ? { kind: 'bearer', value: m[1] } : null;
 }
 
+// ---- Microsoft Entra ID ----------------------------------------------------
+
+const ENTRA_TENANT_ID = '00000000-0000-0000-0000-00000000aaaa';
+const ENTRA_TENANTS = new Map([['mock-tenant', ENTRA_TENANT_ID], [ENTRA_TENANT_ID, ENTRA_TENANT_ID]]);
+const ENTRA_BROKEN = new Set(['mock-tenant-garbage', 'mock-tenant-500', 'mock-tenant-hang']);
+const ENTRA_CLIENT_ID = 'mock-client-id';
+const ENTRA_CLIENT_SECRET = 'mock-client-secret';
+const ENTRA_TTL = 3599;
+const ENTRA_RESOURCES = new Set(['https://cognitiveservices.azure.com', 'https://ai.azure.com']);
+const ENTRA_ISS = (tid) => `https://sts.windows.net/${tid}/`;
+const ENTRA_TOKENS = new Map(); // access token -> {expires (ms), revoked, appid, aud, uti}
+const ENTRA_401 = 'Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired.';
+const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// the token lifetime of a known client_id, or null
+function entraClientTtl(id) {
+  if (id === ENTRA_CLIENT_ID) return ENTRA_TTL;
+  const m = /^mock-client-id-ttl-([1-9]\d{0,3})$/.exec(id || '');
+  return m && Number(m[1]) <= ENTRA_TTL ? Number(m[1]) : null;
+}
+
+function entraTimestamp(d) {
+  return d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+// MSAL sends client-request-id in the query, others as a header; Entra
+// echoes it and uses it as the correlation id
+function entraRequestId(ctx) {
+  const v = ctx.req.headers['client-request-id'] || ctx.query['client-request-id'];
+  return typeof v === 'string' && GUID_RE.test(v) ? v.toLowerCase() : null;
+}
+
+function entraHeaders(ctx, traceId) {
+  const h = {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store, no-cache',
+    pragma: 'no-cache',
+    expires: '-1',
+    'x-content-type-options': 'nosniff',
+    'x-ms-request-id': traceId || crypto.randomUUID(),
+    'x-ms-ests-server': '2.1.mock - WEULR1 ProdSlices',
+  };
+  const cid = entraRequestId(ctx);
+  if (cid) h['client-request-id'] = cid;
+  return h;
+}
+
+function entraError(ctx, status, error, code, text) {
+  const traceId = crypto.randomUUID();
+  const correlationId = entraRequestId(ctx) || crypto.randomUUID();
+  const ts = entraTimestamp(new Date());
+  ctx.record.entra = { error, code };
+  L.sendJson(ctx, status, {
+    error,
+    error_description: `AADSTS${code}: ${text}\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${correlationId}\r\nTimestamp: ${ts}`,
+    error_codes: [code],
+    timestamp: ts,
+    trace_id: traceId,
+    correlation_id: correlationId,
+    error_uri: `https://login.microsoftonline.com/error?code=${code}`,
+  }, entraHeaders(ctx, traceId));
+}
+
+// the tenant path segment -> {id} for a known tenant, {broken} for the
+// misbehaving ones; otherwise the error went out and null comes back
+function entraTenant(ctx, error) {
+  let t = ctx.params.tenant;
+  try { t = decodeURIComponent(t); } catch (_) { /* as is */ }
+  if (ENTRA_TENANTS.has(t.toLowerCase())) return { id: ENTRA_TENANTS.get(t.toLowerCase()) };
+  if (ENTRA_BROKEN.has(t)) return { id: t, broken: t };
+  if (GUID_RE.test(t) || /^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(t)) {
+    entraError(ctx, 400, error, 90002, `Tenant '${t}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`);
+  } else {
+    entraError(ctx, 400, 'invalid_request', 900023, `Specified tenant identifier '${t}' is neither a valid DNS name, nor a valid external domain.`);
+  }
+  return null;
+}
+
+function b64url(obj) {
+  return Buffer.from(JSON.stringify(obj)).toString('base64url');
+}
+
+function entraIssue(ctx, tenantId, clientId, ttl, resource) {
+  const now = Math.floor(Date.now() / 1000);
+  const uti = crypto.randomBytes(16).toString('base64url').slice(0, 22);
+  const kid = crypto.createHash('sha1').update('ngx-llm-mock-entra-signing-key').digest('base64url');
+  const oid = crypto.randomUUID();
+  const header = { typ: 'JWT', alg: 'RS256', x5t: kid, kid };
+  const payload = {
+    aud: resource,
+    iss: ENTRA_ISS(tenantId),
+    iat: now,
+    nbf: now,
+    exp: now + ttl,
+    aio: crypto.randomBytes(40).toString('base64'),
+    appid: clientId,
+    appidacr: '1',
+    idp: ENTRA_ISS(tenantId),
+    idtyp: 'app',
+    oid,
+    rh: '1.' + crypto.randomBytes(30).toString('base64url') + '.',
+    sub: oid,
+    tid: tenantId,
+    uti,
+    ver: '1.0',
+  };
+  const token = `${b64url(header)}.${b64url(payload)}.${crypto.randomBytes(256).toString('base64url')}`;
+  ENTRA_TOKENS.set(token, { expires: Date.now() + ttl * 1000, revoked: false, appid: clientId, aud: resource, uti });
+  ctx.record.entra = { tenant: tenantId, client_id: clientId, scope: resource + '/.default', access_token: token, expires_in: ttl };
+  L.sendJson(ctx, 200, { token_type: 'Bearer', expires_in: ttl, ext_expires_in: ttl, access_token: token }, entraHeaders(ctx));
+}
+
+function entraTokenEndpoint(ctx) {
+  const tenant = entraTenant(ctx, 'invalid_request');
+  if (!tenant) return;
+  switch (tenant.broken) {
+    case 'mock-tenant-garbage':
+      return L.sendJson(ctx, 200, '<html><head><title>Sign in to your account</title></head><body>{"token_type":"Bearer","access_token": </body></html>\n', entraHeaders(ctx));
+    case 'mock-tenant-500':
+      return entraError(ctx, 500, 'server_error', 50000, 'There was an error issuing a token or an issue with our sign-in service.');
+    case 'mock-tenant-hang': {
+      const t = setTimeout(() => ctx.req.socket.destroy(), ctx.state.hangMs);
+      ctx.res.on('close', () => clearTimeout(t));
+      return;
+    }
+    default:
+      break;
+  }
+  const form = /^application\/x-www-form-urlencoded\b/i.test(ctx.req.headers['content-type'] || '');
+  const p = new URLSearchParams(form ? ctx.text : '');
+  let clientId = p.get('client_id');
+  let secret = p.get('client_secret');
+  const basic = /^Basic\s+(\S+)$/i.exec(ctx.req.headers.authorization || '');
+  if (basic) {
+    const dec = Buffer.from(basic[1], 'base64').toString('utf8');
+    const i = dec.indexOf(':');
+    if (i >= 0) {
+      const un = (x) => { try { return decodeURIComponent(x.replace(/\+/g, ' ')); } catch (_) { return x; } };
+      if (clientId === null) clientId = un(dec.slice(0, i));
+      if (secret === null) secret = un(dec.slice(i + 1));
+    }
+  }
+  const missing = (name) => entraError(ctx, 400, 'invalid_request', 900144, `The request body must contain the following parameter: '${name}'.`);
+  const grant = p.get('grant_type');
+  if (!grant) return missing('grant_type');
+  if (grant !== 'client_credentials') {
+    return entraError(ctx, 400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grant}'.`);
+  }
+  if (!clientId) return missing('client_id');
+  const scope = p.get('scope');
+  if (scope === null || !scope.trim()) return missing('scope');
+  const ttl = entraClientTtl(clientId);
+  if (ttl === null) {
+    return entraError(ctx, 400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${ctx.params.tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
+  }
+  if (!secret && p.get('client_assertion') === null) {
+    return entraError(ctx, 401, 'invalid_client', 7000216, "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.");
+  }
+  if (secret !== ENTRA_CLIENT_SECRET) {
+    return entraError(ctx, 401, 'invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`);
+  }
+  const scopes = scope.trim().split(/\s+/);
+  const bad = scopes.find((x) => !x.endsWith('/.default'));
+  if (bad !== undefined) {
+    return entraError(ctx, 400, 'invalid_scope', 1002012, `The provided value for scope ${bad} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
+  }
+  if (scopes.length > 1) {
+    return entraError(ctx, 400, 'invalid_scope', 70011, `The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope ${scopes.join(' ')} is not valid.`);
+  }
+  const resource = scopes[0].slice(0, -'/.default'.length).replace(/\/+$/, '');
+  if (!ENTRA_RESOURCES.has(resource)) {
+    return entraError(ctx, 400, 'invalid_resource', 500011, `The resource principal named ${resource} was not found in the tenant named ${ctx.params.tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`);
+  }
+  return entraIssue(ctx, tenant.id, clientId, ttl, resource);
+}
+
+function entraOpenIdConfiguration(ctx) {
+  const tenant = entraTenant(ctx, 'invalid_tenant');
+  if (!tenant) return;
+  const base = `${ctx.record.tls ? 'https' : 'http'}://${ctx.req.headers.host}`;
+  const t = tenant.id;
+  L.sendJson(ctx, 200, {
+    token_endpoint: `${base}/${t}/oauth2/v2.0/token`,
+    token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+    jwks_uri: `${base}/${t}/discovery/v2.0/keys`,
+    response_modes_supported: ['query', 'fragment', 'form_post'],
+    subject_types_supported: ['pairwise'],
+    id_token_signing_alg_values_supported: ['RS256'],
+    response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+    scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+    issuer: `${base}/${t}/v2.0`,
+    request_uri_parameter_supported: false,
+    userinfo_endpoint: `${base}/oidc/userinfo`,
+    authorization_endpoint: `${base}/${t}/oauth2/v2.0/authorize`,
+    device_authorization_endpoint: `${base}/${t}/oauth2/v2.0/devicecode`,
+    http_logout_supported: true,
+    frontchannel_logout_supported: true,
+    end_session_endpoint: `${base}/${t}/oauth2/v2.0/logout`,
+    claims_supported: ['sub', 'iss', 'cloud_instance_name', 'cloud_instance_host_name', 'cloud_graph_host_name', 'msgraph_host',
+      'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce', 'preferred_username', 'name', 'tid', 'ver', 'at_hash', 'c_hash', 'email'],
+    kerberos_endpoint: `${base}/${t}/kerberos`,
+    tenant_region_scope: 'EU',
+    cloud_instance_name: 'microsoftonline.com',
+    cloud_graph_host_name: 'graph.windows.net',
+    msgraph_host: 'graph.microsoft.com',
+    rbac_url: 'https://pas.windows.net',
+  }, entraHeaders(ctx));
+}
+
+function entraRevoke(ctx) {
+  const t = new URLSearchParams(ctx.text).get('token');
+  if (t === '*') {
+    for (const v of ENTRA_TOKENS.values()) v.revoked = true;
+    return L.sendJson(ctx, 200, {});
+  }
+  const v = ENTRA_TOKENS.get(t);
+  if (!v) return L.sendJson(ctx, 400, { error: 'invalid_token', error_description: 'Token is not revocable.' });
+  v.revoked = true;
+  return L.sendJson(ctx, 200, {});
+}
+
+// a Bearer value in this mock's Entra token format: its payload, else null
+function entraClaims(value) {
+  const parts = value.split('.');
+  if (parts.length !== 3 || !parts.every((x) => /^[A-Za-z0-9_-]+$/.test(x))) return null;
+  try {
+    const c = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+    return c && typeof c === 'object' && c.iss === ENTRA_ISS(ENTRA_TENANT_ID) ? c : null;
+  } catch (_) {
+    return null;
+  }
+}
+
+// true when the credential may go on
+function entraCheck(ctx) {
+  const c = ctx.credential;
+  if (c.kind !== 'bearer') return true;
+  const claims = entraClaims(c.value);
+  if (!claims) return true;
+  const t = ENTRA_TOKENS.get(c.value);
+  let status = 'valid';
+  if (!t) status = 'unknown';
+  else if (t.revoked) status = 'revoked';
+  else if (t.expires <= Date.now()) status = 'expired';
+  ctx.record.entra = { status, appid: claims.appid, aud: claims.aud, uti: claims.uti };
+  return status === 'valid';
+}
+
 // Checks shared by every route; returns false when an answer was sent.
 function preflight(ctx, v1) {
   const send = (status, body, extra) => {
@@ -153,6 +483,7 @@ function preflight(ctx, v1) {
   if (!ctx.credential) {
     return send(401, azErr('401', 'Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.'));
   }
+  if (!entraCheck(ctx)) return send(401, { statusCode: 401, message: ENTRA_401 });
   const v = ctx.query['api-version'];
   if (v1) {
     if (v !== undefined && !V1_VERSIONS.has(v)) return send(400, azErr('BadRequest', 'API version not supported'));
@@ -480,6 +811,9 @@ module.exports = {
     { name: 'embeddings', method: 'POST', pattern: /^(?:\/azure)?\/openai\/deployments\/(?<dep>[^/]+)\/embeddings\/?$/, handler: (ctx) => embeddings(ctx, false) },
     { name: 'v1-chat', method: 'POST', pattern: /^\/azure\/openai\/v1\/chat\/completions\/?$/, handler: (ctx) => chat(ctx, true) },
     { name: 'v1-embeddings', method: 'POST', pattern: /^\/azure\/openai\/v1\/embeddings\/?$/, handler: (ctx) => embeddings(ctx, true) },
+    { name: 'entra-token', method: 'POST', pattern: /^\/(?<tenant>[^/_][^/]*)\/oauth2\/v2\.0\/token\/?$/, handler: entraTokenEndpoint },
+    { name: 'entra-openid-configuration', method: 'GET', pattern: /^\/(?<tenant>[^/_][^/]*)\/v2\.0\/\.well-known\/openid-configuration\/?$/, handler: entraOpenIdConfiguration },
+    { name: 'entra-revoke', method: 'POST', pattern: /^\/mock-entra\/revoke\/?$/, handler: entraRevoke },
   ],
-  ERRORS, scenario,
+  ERRORS, scenario, ENTRA_TOKENS, ENTRA_TENANT_ID, ENTRA_CLIENT_ID, ENTRA_CLIENT_SECRET,
 };
