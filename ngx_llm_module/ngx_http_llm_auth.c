@@ -22,8 +22,15 @@
 #include "llm_azure_auth.h"
 
 
-/* a token this close to its end is not used any more */
+/*
+ * a token this close to its end is not used any more: 120 s, or half the
+ * lifetime of a token that lives less than 4 minutes (which would never
+ * be used otherwise, and each request would wait for another)
+ */
 #define NGX_HTTP_LLM_TOKEN_MARGIN   120
+#define ngx_http_llm_token_until(expires_in)                                  \
+    (ngx_time() + (expires_in)                                                \
+     - ngx_min((expires_in) / 2, NGX_HTTP_LLM_TOKEN_MARGIN))
 #define NGX_HTTP_LLM_TOKEN_LEASE    15000
 #define NGX_HTTP_LLM_TOKEN_WAIT     20000
 #define NGX_HTTP_LLM_TOKEN_POLL     20
@@ -49,6 +56,8 @@ static ngx_buf_t *ngx_http_llm_auth_request(ngx_pool_t *pool,
     ngx_http_llm_deploy_t *d);
 static ngx_int_t ngx_http_llm_auth_refresh(ngx_http_llm_main_conf_t *lmcf,
     ngx_http_llm_deploy_t *d, ngx_log_t *log);
+static void ngx_http_llm_auth_failed(ngx_http_llm_main_conf_t *lmcf,
+    ngx_http_llm_slot_t *s, ngx_http_llm_deploy_t *d, llm_error_t *err);
 static void ngx_http_llm_auth_fetched(ngx_http_llm_fetch_t *f);
 static void ngx_http_llm_auth_wait(ngx_event_t *ev);
 static void ngx_http_llm_auth_wait_cleanup(void *data);
@@ -252,6 +261,7 @@ ngx_http_llm_auth_endpoint(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
                                     url.path[0] ? url.path : "/")
                         - d->token_path.data;
     d->token_tls = url.tls;
+    d->token_port = (in_port_t) url.port;
 
     d->token_sni.len = ngx_strlen(url.host);
     d->token_sni.data = ngx_pstrdup(cf->pool, &(ngx_str_t) {
@@ -263,25 +273,28 @@ ngx_http_llm_auth_endpoint(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
         return NGX_ERROR;
     }
 
-    ngx_memzero(&u, sizeof(ngx_url_t));
-    u.url = d->token_host;
-    u.default_port = d->token_tls ? 443 : 80;
-
-    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
-        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                           "llm_config: could not resolve the token_uri "
-                           "host \"%V\" of model \"%s\"; calls to it will "
-                           "fail", &d->token_host, d->dep->model_name);
-        return NGX_OK;
-    }
-
-    d->token_addr = &u.addrs[0];
     d->token_ip_literal = ngx_inet_addr(d->token_sni.data, d->token_sni.len)
                           != INADDR_NONE
                           || ngx_strlchr(d->token_sni.data,
                                          d->token_sni.data + d->token_sni.len,
                                          ':')
                              != NULL;
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+    u.url = d->token_host;
+    u.default_port = d->token_tls ? 443 : 80;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+        /* with "resolver", the workers try again (ngx_http_llm_resolve.c) */
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "llm_config: could not resolve the token_uri "
+                           "host \"%V\" of model \"%s\"; calls to it will "
+                           "fail until it resolves", &d->token_host,
+                           d->dep->model_name);
+        return NGX_OK;
+    }
+
+    d->token_addr = &u.addrs[0];
 
     return NGX_OK;
 }
@@ -325,7 +338,7 @@ ngx_http_llm_auth(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
            == 0;
 
     if (cred && s->token_len
-        && s->token_expires > ngx_time() + NGX_HTTP_LLM_TOKEN_MARGIN)
+        && s->token_expires > ngx_time())
     {
         len = s->token_len;
         ngx_memcpy(token, s->token, len);
@@ -337,6 +350,19 @@ ngx_http_llm_auth(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                       "for model \"%s\": %s", d->sa->provider,
                       d->dep->model_name,
                       s->token_error);
+        rc = NGX_ERROR;
+
+    } else if (d->token_addr == NULL) {
+        /*
+         * this worker has no address for the token endpoint (yet, with
+         * "resolver"): nothing to wait for, and no back-off to share,
+         * since another worker may have one
+         */
+        llm_error_set(err, 502, "server_error", NULL, NULL,
+                      "%s: the token endpoint host \"%.*s\" of model \"%s\" "
+                      "has not resolved yet", d->sa->provider,
+                      (int) d->token_host.len, d->token_host.data,
+                      d->dep->model_name);
         rc = NGX_ERROR;
 
     } else {
@@ -357,9 +383,12 @@ ngx_http_llm_auth(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             != NGX_OK)
         {
             llm_error_set(err, 502, "server_error", NULL, NULL,
-                          "%s: could not request an access token "
-                          "for model \"%s\"", d->sa->provider,
+                          "%s: could not request an access token for "
+                          "model \"%s\"", d->sa->provider,
                           d->dep->model_name);
+
+            ngx_http_llm_auth_failed(ctx->lmcf, s, d, err);
+
             return NGX_ERROR;
         }
 
@@ -409,6 +438,29 @@ ngx_http_llm_auth(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     ngx_add_timer(&ctx->auth_wait, NGX_HTTP_LLM_TOKEN_POLL);
 
     return NGX_AGAIN;
+}
+
+
+/*
+ * no fetch started: the lease goes, and the reason is kept for the
+ * back-off, so that the requests behind this one fail at once with it
+ * rather than wait for a token nobody is fetching
+ */
+static void
+ngx_http_llm_auth_failed(ngx_http_llm_main_conf_t *lmcf,
+    ngx_http_llm_slot_t *s, ngx_http_llm_deploy_t *d, llm_error_t *err)
+{
+    ngx_shmtx_lock(&lmcf->shpool->mutex);
+
+    s->token_lease = 0;
+    ngx_cpystrn(s->token_error, (u_char *) err->message,
+                sizeof(s->token_error));
+    s->token_error_status = err->status;
+    s->token_error_until = (int64_t) ngx_current_msec
+                           + NGX_HTTP_LLM_TOKEN_BACKOFF;
+    ngx_memcpy(s->token_cred, d->token_cred, LLM_OAUTH_FINGERPRINT);
+
+    ngx_shmtx_unlock(&lmcf->shpool->mutex);
 }
 
 
@@ -552,7 +604,7 @@ ngx_http_llm_auth_fetched(ngx_http_llm_fetch_t *f)
         len = ngx_strlen(token);
         ngx_memcpy(s->token, token, len);
         s->token_len = len;
-        s->token_expires = ngx_time() + expires_in;
+        s->token_expires = ngx_http_llm_token_until(expires_in);
         s->token_error_until = 0;
 
     } else {
@@ -649,6 +701,7 @@ ngx_http_llm_auth_try(ngx_peer_connection_t *pc, ngx_http_llm_ctx_t *ctx,
 {
     ngx_buf_t            *b;
     ngx_chain_t          *cl;
+    ngx_sockaddr_t       *sa;
     ngx_http_request_t   *r;
     ngx_http_upstream_t  *u;
 
@@ -664,7 +717,10 @@ ngx_http_llm_auth_try(ngx_peer_connection_t *pc, ngx_http_llm_ctx_t *ctx,
     b = ngx_http_llm_auth_request(r->pool, d);
     cl = ngx_alloc_chain_link(r->pool);
 
-    if (b == NULL || cl == NULL) {
+    /* a copy: a DNS refresh frees the deployment's while this try runs */
+    sa = ngx_palloc(r->pool, sizeof(ngx_sockaddr_t));
+
+    if (b == NULL || cl == NULL || sa == NULL) {
         return NGX_BUSY;
     }
 
@@ -672,7 +728,9 @@ ngx_http_llm_auth_try(ngx_peer_connection_t *pc, ngx_http_llm_ctx_t *ctx,
     cl->next = NULL;
     u->request_bufs = cl;
 
-    pc->sockaddr = d->token_addr->sockaddr;
+    ngx_memcpy(sa, d->token_addr->sockaddr, d->token_addr->socklen);
+
+    pc->sockaddr = &sa->sockaddr;
     pc->socklen = d->token_addr->socklen;
     pc->name = &d->token_host;
     pc->cached = 0;
@@ -725,7 +783,7 @@ ngx_http_llm_auth_answer(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 
         ngx_memcpy(s->token, token, len);
         s->token_len = len;
-        s->token_expires = ngx_time() + expires_in;
+        s->token_expires = ngx_http_llm_token_until(expires_in);
         s->token_error_until = 0;
         ngx_memcpy(s->token_cred, ctx->deploy->token_cred,
                    LLM_OAUTH_FINGERPRINT);

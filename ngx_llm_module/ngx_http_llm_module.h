@@ -38,7 +38,7 @@ typedef struct {
      * ngx_http_llm_auth.c; Entra ID's are JWTs of 1-3 KB
      */
     int64_t                        token_lease;   /* ms: a fetch is on */
-    time_t                         token_expires;
+    time_t                         token_expires; /* then not used */
     int64_t                        token_error_until;
     int                            token_error_status;
     size_t                         token_len;
@@ -103,11 +103,13 @@ typedef struct {
     ngx_str_t                      token_sni;
     ngx_uint_t                     token_tls;
     ngx_uint_t                     token_ip_literal;
+    in_port_t                      token_port;
 
     unsigned                       tls:1;
     unsigned                       ip_literal:1;  /* host is an address */
     unsigned                       refresh:1;     /* re-resolved by workers */
     unsigned                       addrs_alloc:1; /* addrs is ngx_alloc()ed */
+    unsigned                       token_addr_alloc:1;
 #if (NGX_HTTP_SSL)
     ngx_ssl_session_t             *ssl_session;   /* per worker */
 #endif

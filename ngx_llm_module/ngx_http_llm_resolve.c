@@ -9,6 +9,10 @@
  * answer keeps the last good ones.  Without "resolver" the addresses
  * found at load stay (ngx_http_llm_config.c).
  *
+ * The hosts of OAuth2 token endpoints (Entra ID's, Google's) follow DNS
+ * the same way: a deployment's token address stays while the answers
+ * still hold it, and moves to one of them when they no longer do.
+ *
  * Nothing keeps a pointer into d->addrs across an event loop turn:
  * peer.get copies the sockaddr it picks into the request pool, a fetch
  * (health probe) copies its address into the fetch's pool, and the
@@ -32,12 +36,17 @@ struct ngx_http_llm_rhost_s {
     ngx_http_llm_main_conf_t      *lmcf;
     ngx_resolver_ctx_t            *ctx;           /* the query in flight */
     ngx_event_t                    timer;
+    unsigned                       token:1;       /* token endpoint host */
     unsigned                       failing:1;     /* warned in this streak */
 };
 
 
+static ngx_str_t *ngx_http_llm_resolve_name(ngx_http_llm_deploy_t *d,
+    ngx_uint_t token);
 static ngx_http_llm_rhost_t *ngx_http_llm_resolve_host(
-    ngx_http_llm_main_conf_t *lmcf, ngx_str_t *name);
+    ngx_http_llm_main_conf_t *lmcf, ngx_str_t *name, ngx_uint_t token);
+static ngx_int_t ngx_http_llm_resolve_token(ngx_http_llm_deploy_t *d,
+    ngx_resolver_addr_t *ra, ngx_uint_t n, ngx_log_t *log);
 static void ngx_http_llm_resolve_timer(ngx_event_t *ev);
 static void ngx_http_llm_resolve_handler(ngx_resolver_ctx_t *ctx);
 static ngx_int_t ngx_http_llm_resolve_set(ngx_http_llm_deploy_t *d,
@@ -80,8 +89,9 @@ ngx_int_t
 ngx_http_llm_resolve_init_process(ngx_cycle_t *cycle,
     ngx_http_llm_main_conf_t *lmcf)
 {
+    ngx_str_t               *name;
     ngx_msec_t               delay;
-    ngx_uint_t               i, n, off;
+    ngx_uint_t               i, k, n, off;
     ngx_pool_cleanup_t      *cln;
     ngx_http_llm_rhost_t    *h;
     ngx_http_llm_deploy_t   *d, **all;
@@ -93,9 +103,10 @@ ngx_http_llm_resolve_init_process(ngx_cycle_t *cycle,
     d = lmcf->deploys.elts;
     n = lmcf->deploys.nelts;
 
+    /* at most a provider host and a token host per deployment */
     lmcf->rhosts = ngx_pcalloc(cycle->pool,
-                               (n ? n : 1) * sizeof(ngx_http_llm_rhost_t));
-    all = ngx_palloc(cycle->pool, (n ? n : 1) * sizeof(void *));
+                               (n ? 2 * n : 1) * sizeof(ngx_http_llm_rhost_t));
+    all = ngx_palloc(cycle->pool, (n ? 2 * n : 1) * sizeof(void *));
     cln = ngx_pool_cleanup_add(cycle->pool, 0);
 
     if (lmcf->rhosts == NULL || all == NULL || cln == NULL) {
@@ -105,27 +116,31 @@ ngx_http_llm_resolve_init_process(ngx_cycle_t *cycle,
     lmcf->nrhosts = 0;
 
     /* count the deployments of each distinct name ... */
-    for (i = 0; i < n; i++) {
-        if (!d[i].refresh) {
-            continue;
-        }
-
-        h = ngx_http_llm_resolve_host(lmcf, &d[i].ssl_name);
-
-        if (h == NULL) {
-            h = &lmcf->rhosts[lmcf->nrhosts++];
-
-            h->name.len = d[i].ssl_name.len;
-            h->name.data = ngx_pnalloc(cycle->pool, h->name.len);
-            if (h->name.data == NULL) {
-                return NGX_ERROR;
+    for (k = 0; k < 2; k++) {
+        for (i = 0; i < n; i++) {
+            name = ngx_http_llm_resolve_name(&d[i], k);
+            if (name == NULL) {
+                continue;
             }
 
-            ngx_memcpy(h->name.data, d[i].ssl_name.data, h->name.len);
-            h->lmcf = lmcf;
-        }
+            h = ngx_http_llm_resolve_host(lmcf, name, k);
 
-        h->ndeploys++;
+            if (h == NULL) {
+                h = &lmcf->rhosts[lmcf->nrhosts++];
+
+                h->name.len = name->len;
+                h->name.data = ngx_pnalloc(cycle->pool, h->name.len);
+                if (h->name.data == NULL) {
+                    return NGX_ERROR;
+                }
+
+                ngx_memcpy(h->name.data, name->data, h->name.len);
+                h->lmcf = lmcf;
+                h->token = k;
+            }
+
+            h->ndeploys++;
+        }
     }
 
     off = 0;
@@ -137,10 +152,14 @@ ngx_http_llm_resolve_init_process(ngx_cycle_t *cycle,
     }
 
     /* ... then list them */
-    for (i = 0; i < n; i++) {
-        if (d[i].refresh) {
-            h = ngx_http_llm_resolve_host(lmcf, &d[i].ssl_name);
-            h->deploys[h->ndeploys++] = &d[i];
+    for (k = 0; k < 2; k++) {
+        for (i = 0; i < n; i++) {
+            name = ngx_http_llm_resolve_name(&d[i], k);
+
+            if (name) {
+                h = ngx_http_llm_resolve_host(lmcf, name, k);
+                h->deploys[h->ndeploys++] = &d[i];
+            }
         }
     }
 
@@ -162,7 +181,8 @@ ngx_http_llm_resolve_init_process(ngx_cycle_t *cycle,
          * others are spread over the first interval, so that a long list
          * of hosts is not asked for in one burst
          */
-        delay = h->deploys[0]->naddrs == 0
+        delay = (h->token ? h->deploys[0]->token_addr == NULL
+                          : h->deploys[0]->naddrs == 0)
                 ? 0 : 1 + ngx_random() % lmcf->resolver_refresh;
 
         ngx_add_timer(&h->timer, delay);
@@ -172,8 +192,22 @@ ngx_http_llm_resolve_init_process(ngx_cycle_t *cycle,
 }
 
 
+/* the name a deployment's provider (or token endpoint) host follows */
+static ngx_str_t *
+ngx_http_llm_resolve_name(ngx_http_llm_deploy_t *d, ngx_uint_t token)
+{
+    if (!token) {
+        return d->refresh ? &d->ssl_name : NULL;
+    }
+
+    return (d->sa && d->token_sni.len && !d->token_ip_literal)
+           ? &d->token_sni : NULL;
+}
+
+
 static ngx_http_llm_rhost_t *
-ngx_http_llm_resolve_host(ngx_http_llm_main_conf_t *lmcf, ngx_str_t *name)
+ngx_http_llm_resolve_host(ngx_http_llm_main_conf_t *lmcf, ngx_str_t *name,
+    ngx_uint_t token)
 {
     ngx_uint_t             i;
     ngx_http_llm_rhost_t  *h;
@@ -181,7 +215,7 @@ ngx_http_llm_resolve_host(ngx_http_llm_main_conf_t *lmcf, ngx_str_t *name)
     h = lmcf->rhosts;
 
     for (i = 0; i < lmcf->nrhosts; i++) {
-        if (h[i].name.len == name->len
+        if (h[i].token == token && h[i].name.len == name->len
             && ngx_strncasecmp(h[i].name.data, name->data, name->len) == 0)
         {
             return &h[i];
@@ -243,22 +277,23 @@ ngx_http_llm_resolve_handler(ngx_resolver_ctx_t *ctx)
     size_t                  nlen, wlen;
     ngx_int_t               rc;
     ngx_log_t              *log;
-    ngx_uint_t              i, changed;
+    ngx_uint_t              i, changed, known;
     ngx_http_llm_deploy_t  *d;
 
     log = h->timer.log;
     d = h->deploys[0];
+    known = h->token ? (d->token_addr != NULL) : d->naddrs;
 
     if (ctx->state != NGX_OK || ctx->naddrs == 0) {
 
         if (!h->failing) {
             ngx_log_error(NGX_LOG_WARN, log, 0,
-                          "llm: could not resolve \"%V\": %s; %s", &h->name,
+                          "llm: could not resolve \"%V\"%s: %s; %s",
+                          &h->name, h->token ? " (token endpoint)" : "",
                           ctx->state ? ngx_resolver_strerror(ctx->state)
                                      : "no addresses",
-                          d->naddrs ? "its deployments keep the last "
-                                      "addresses"
-                                    : "calls to it fail until it resolves");
+                          known ? "its deployments keep the last addresses"
+                                : "calls to it fail until it resolves");
             h->failing = 1;
         }
 
@@ -266,8 +301,10 @@ ngx_http_llm_resolve_handler(ngx_resolver_ctx_t *ctx)
     }
 
     /* the previous addresses, for the log, before they are freed */
-    p = ngx_http_llm_resolve_text(was, was + sizeof(was), d->addrs, NULL,
-                                  d->naddrs);
+    p = h->token ? ngx_http_llm_resolve_text(was, was + sizeof(was),
+                                             d->token_addr, NULL, known)
+                 : ngx_http_llm_resolve_text(was, was + sizeof(was),
+                                             d->addrs, NULL, d->naddrs);
     if (p == was) {
         p = ngx_cpymem(was, "nothing", sizeof("nothing") - 1);
     }
@@ -276,8 +313,11 @@ ngx_http_llm_resolve_handler(ngx_resolver_ctx_t *ctx)
     changed = 0;
 
     for (i = 0; i < h->ndeploys; i++) {
-        rc = ngx_http_llm_resolve_set(h->deploys[i], ctx->addrs, ctx->naddrs,
-                                      log);
+        rc = h->token
+             ? ngx_http_llm_resolve_token(h->deploys[i], ctx->addrs,
+                                          ctx->naddrs, log)
+             : ngx_http_llm_resolve_set(h->deploys[i], ctx->addrs,
+                                        ctx->naddrs, log);
 
         if (rc == NGX_OK) {
             changed = 1;
@@ -364,6 +404,57 @@ ngx_http_llm_resolve_set(ngx_http_llm_deploy_t *d, ngx_resolver_addr_t *ra,
     d->addrs = addrs;
     d->naddrs = n;
     d->addrs_alloc = 1;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A token endpoint is one address: it stays while the answer holds it
+ * (NGX_DECLINED), else the first of the answer replaces it (NGX_OK)
+ */
+static ngx_int_t
+ngx_http_llm_resolve_token(ngx_http_llm_deploy_t *d, ngx_resolver_addr_t *ra,
+    ngx_uint_t n, ngx_log_t *log)
+{
+    ngx_uint_t       i;
+    ngx_addr_t      *addr;
+    ngx_sockaddr_t  *sa;
+
+    for (i = 0; d->token_addr && i < n; i++) {
+        if (ngx_cmp_sockaddr(ra[i].sockaddr, ra[i].socklen,
+                             d->token_addr->sockaddr, d->token_addr->socklen,
+                             0)
+            == NGX_OK)
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    addr = ngx_alloc(sizeof(ngx_addr_t) + sizeof(ngx_sockaddr_t)
+                     + NGX_SOCKADDR_STRLEN, log);
+    if (addr == NULL) {
+        return NGX_ERROR;
+    }
+
+    sa = (ngx_sockaddr_t *) &addr[1];
+
+    ngx_memcpy(sa, ra[0].sockaddr, ra[0].socklen);
+    ngx_inet_set_port(&sa->sockaddr, d->token_port);
+
+    addr->sockaddr = &sa->sockaddr;
+    addr->socklen = ra[0].socklen;
+    addr->name.data = (u_char *) &sa[1];
+    addr->name.len = ngx_sock_ntop(&sa->sockaddr, ra[0].socklen,
+                                   addr->name.data, NGX_SOCKADDR_STRLEN, 1);
+
+    /* a fetch and a token try copy it: nobody holds the old one */
+    if (d->token_addr_alloc) {
+        ngx_free(d->token_addr);
+    }
+
+    d->token_addr = addr;
+    d->token_addr_alloc = 1;
 
     return NGX_OK;
 }
@@ -482,6 +573,12 @@ ngx_http_llm_resolve_cleanup(void *data)
             d[i].addrs = NULL;
             d[i].naddrs = 0;
             d[i].addrs_alloc = 0;
+        }
+
+        if (d[i].token_addr_alloc) {
+            ngx_free(d[i].token_addr);
+            d[i].token_addr = NULL;
+            d[i].token_addr_alloc = 0;
         }
     }
 }

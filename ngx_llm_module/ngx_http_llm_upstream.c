@@ -110,14 +110,20 @@ ngx_http_llm_upstream_start(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
  * NGX_OK: ctx->prebuilt holds the request of plan[ctx->attempt];
  * NGX_AGAIN: waiting for an access token; NGX_DECLINED: no deployment
  * of the plan can take the request, err says why the first could not.
+ * "The first" of this call: after a wait for a token the loop goes on
+ * from where it stopped, and err is this call's (the reason an earlier
+ * call saw lived on its stack).
  */
 static ngx_int_t
 ngx_http_llm_first_try(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     llm_error_t *err)
 {
     ngx_int_t               rc;
+    ngx_uint_t              have;
     llm_error_t             e;
     ngx_http_llm_deploy_t  *d;
+
+    have = 0;
 
     for ( /* void */ ; ctx->attempt < ctx->nplan; ctx->attempt++) {
         d = &((ngx_http_llm_deploy_t *) ctx->lmcf->deploys.elts)
@@ -137,9 +143,9 @@ ngx_http_llm_first_try(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             }
         }
 
-        if (ctx->attempt == 0 || !ctx->error_set) {
+        if (ctx->attempt == 0 || !have) {
             *err = e;
-            ctx->error_set = 1;
+            have = 1;
         }
 
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -147,8 +153,6 @@ ngx_http_llm_first_try(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                       "the request: %s", d->dep->id, d->dep->model_name,
                       e.message);
     }
-
-    ctx->error_set = 0;
 
     return NGX_DECLINED;
 }

@@ -134,6 +134,7 @@ $DNS_CTL = $info->{http_port};
 $ENV{LLM_DNS_PORT} = $info->{dns_port};
 
 dns_set("mock-$_.llm.test", 'ok', '127.0.0.1') for qw(b c d shared);
+dns_set('az-e.llm.test', 'ok', '127.0.0.1');
 
 run_tests();
 
@@ -410,3 +411,71 @@ sub {
            "the new worker resolved the name");
     main::chat_ok($t, 'second', 'the new generation answers', 'gpt-new');
 }
+
+
+=== TEST 9: an OAuth2 token endpoint host follows DNS too (Azure, Entra ID): unresolvable at load, resolved by the worker; when its address changes, the next token comes from the new one
+--- http_config
+resolver 127.0.0.1:${ENV:LLM_DNS_PORT};
+resolver_timeout 2s;
+llm_resolver_refresh 1s;
+--- models
+- model_name: az
+  litellm_params:
+    model: azure/mock-ok
+    api_base: http://az-e.llm.test:$MOCK_PORT/azure
+    api_version: "2024-10-21"
+    tenant_id: mock-tenant
+    client_id: mock-client-id-ttl-2
+    client_secret: mock-client-secret
+    azure_authority_host: http://login-e.llm.test:$MOCK_PORT
+--- env
+!AZURE_API_KEY
+--- nginx_t_like
+/\[warn\].*could not resolve the token_uri host "login-e\.llm\.test:\d+" of model "az"; calls to it will fail until it resolves/
+--- timeout: 60
+--- check
+sub {
+    my $t = shift;
+    $t->ok(main::wait_log($t, qr/"az-e\.llm\.test" now resolves to 127\.0\.0\.1 \(was nothing\)/),
+           "the provider host resolved at start");
+    $t->ok(main::wait_log($t, qr/\[warn\].*could not resolve "login-e\.llm\.test" \(token endpoint\): Host not found; calls to it fail until it resolves/),
+           "the worker asked for the token host at start and warned");
+    my $r = main::chat($t, 'too early', 'az');
+    $t->ok(($r->{status} // 0) == 502 && ($r->{json}{error}{message} // '') =~ /^azure: the token endpoint host "login-e\.llm\.test:\d+" of model "az" has not resolved yet$/,
+           "no token host yet: 502 at once (no wait for a token nobody fetches)", substr($r->{raw}, 0, 400));
+
+    main::dns_set('login-e.llm.test', 'ok', '127.0.0.1');
+    $t->ok(main::wait_log($t, qr/\[notice\].*"login-e\.llm\.test" now resolves to 127\.0\.0\.1 \(was nothing\)/),
+           "resolved on a later refresh, without a reload");
+    $t->mock_clear;
+    main::chat_ok($t, 'one', 'a token, then the call', 'az');
+    my @tok = grep { ($_->{route} // '') eq 'entra-token' } @{$t->mock_requests};
+    $t->ok(@tok == 1 && ($tok[0]{headers}{host} // '') =~ /^login-e\.llm\.test:\d+$/,
+           "the token came from login-e.llm.test at 127.0.0.1", join(' ', map { $_->{headers}{host} // '?' } @tok));
+
+    # a second mock on 127.0.0.2 (it issues and accepts its own tokens);
+    # both names move there
+    my ($pid, $info) = main::spawn_node('server.js', "$main::TMP/mock9.json",
+        '--host', '127.0.0.2', '--port', $t->mock_port, '--quiet');
+    main::dns_set("$_.llm.test", 'ok', '127.0.0.2') for qw(login-e az-e);
+    $t->ok(main::wait_log($t, qr/\[notice\].*"login-e\.llm\.test" now resolves to 127\.0\.0\.2 \(was 127\.0\.0\.1\)/),
+           "the token host's change is noticed and logged");
+    $t->ok(main::wait_log($t, qr/\[notice\].*"az-e\.llm\.test" now resolves to 127\.0\.0\.2 \(was 127\.0\.0\.1\)/),
+           "so is the provider host's");
+
+    # the ttl-2 client's tokens are good for 2 s (used for 1): the next
+    # call needs a new one
+    Time::HiRes::sleep(1.2);
+    $t->mock_clear;
+    main::chat_ok($t, 'two', 'a new token from the new address, then the call', 'az');
+    my $q = LlmTest::http_request(host => '127.0.0.2', port => $t->mock_port,
+                                  path => '/__requests', timeout => 5);
+    my @new = @{ JSON::PP::decode_json($q->{body} || '[]') };
+    my @newtok = grep { ($_->{route} // '') eq 'entra-token' } @new;
+    $t->ok(@newtok >= 1, "the 127.0.0.2 mock issued the token", "routes: " . join(' ', map { $_->{route} // '?' } @new));
+    my @oldtok = grep { ($_->{route} // '') eq 'entra-token' } @{$t->mock_requests};
+    $t->ok(!@oldtok, "the 127.0.0.1 mock was not asked", "got " . scalar(@oldtok));
+    main::stop_child($pid);
+}
+--- no_error_log
+mock-client-secret
