@@ -712,3 +712,42 @@ POST /v1/chat/completions
 --- no_error_log
 old-secret-t20
 mock-client-secret
+
+
+=== TEST 34: the first deployment cannot take the request, the second waits for a token that never comes (the token endpoint hangs): a clean 502 with the second's reason, not a garbled answer
+--- models
+- model_name: az-mix
+  litellm_params:
+    model: azure/mock-ok
+    api_base: $MOCK_URL/azure
+    api_version: "2024-10-21"
+    api_key: os.environ/AZURE_KEY_T20_UNSET
+    order: 1
+- model_name: az-mix
+  litellm_params:
+    model: azure/mock-ok
+    api_base: $MOCK_URL/azure
+    api_version: "2024-10-21"
+    tenant_id: mock-tenant-hang
+    client_id: mock-client-id
+    client_secret: mock-client-secret
+    azure_authority_host: $MOCK_URL
+    order: 2
+--- env
+!AZURE_API_KEY
+!AZURE_KEY_T20_UNSET
+--- timeout: 60
+--- request
+POST /v1/chat/completions
+{"model":"az-mix","messages":[{"role":"user","content":"x"}]}
+--- error_code: 502
+--- openai_error
+{ type => 'authentication_error', message => qr/^azure: could not get an access token for model "az-mix": .*(timed out|timeout)/i }
+--- check
+sub {
+    my $t = shift;
+    $t->ok(main::entra_tokens($t) >= 1, "the token endpoint was asked");
+    $t->ok(main::azure_calls($t) == 0, "no model request");
+}
+--- no_error_log
+mock-client-secret
