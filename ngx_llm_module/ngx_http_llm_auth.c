@@ -23,6 +23,13 @@
 
 
 /*
+ * The token of a credential lives in the slot of the first deployment
+ * that has it: deployments sharing a key share one token and one fetch.
+ */
+#define ngx_http_llm_token_slot(lmcf, d)                                      \
+    ngx_http_llm_state_slot(lmcf, (d)->token_owner)
+
+/*
  * a token this close to its end is not used any more: 120 s, or half the
  * lifetime of a token that lives less than 4 minutes (which would never
  * be used otherwise, and each request would wait for another)
@@ -48,7 +55,7 @@ static ngx_int_t ngx_http_llm_auth_vertex(ngx_conf_t *cf,
 static ngx_int_t ngx_http_llm_auth_entra(ngx_conf_t *cf,
     ngx_http_llm_main_conf_t *lmcf, ngx_http_llm_deploy_t *d);
 static ngx_int_t ngx_http_llm_auth_keep(ngx_conf_t *cf,
-    ngx_http_llm_deploy_t *d);
+    ngx_http_llm_main_conf_t *lmcf, ngx_http_llm_deploy_t *d);
 static void ngx_http_llm_auth_cleanup_sa(void *data);
 static ngx_int_t ngx_http_llm_auth_endpoint(ngx_conf_t *cf,
     ngx_http_llm_main_conf_t *lmcf, ngx_http_llm_deploy_t *d);
@@ -142,7 +149,7 @@ ngx_http_llm_auth_vertex(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
 
     d->sa->provider = "vertex_ai";
 
-    if (ngx_http_llm_auth_keep(cf, d) != NGX_OK) {
+    if (ngx_http_llm_auth_keep(cf, lmcf, d) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -195,7 +202,7 @@ ngx_http_llm_auth_entra(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
 
     *d->sa = sa;
 
-    if (ngx_http_llm_auth_keep(cf, d) != NGX_OK) {
+    if (ngx_http_llm_auth_keep(cf, lmcf, d) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -203,11 +210,13 @@ ngx_http_llm_auth_entra(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
 }
 
 
-/* the credentials live as long as the configuration */
+/* the credentials live as long as the configuration; whose slot */
 static ngx_int_t
-ngx_http_llm_auth_keep(ngx_conf_t *cf, ngx_http_llm_deploy_t *d)
+ngx_http_llm_auth_keep(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
+    ngx_http_llm_deploy_t *d)
 {
-    ngx_pool_cleanup_t  *cln;
+    ngx_pool_cleanup_t     *cln;
+    ngx_http_llm_deploy_t  *o;
 
     cln = ngx_pool_cleanup_add(cf->pool, 0);
     if (cln == NULL) {
@@ -218,8 +227,23 @@ ngx_http_llm_auth_keep(ngx_conf_t *cf, ngx_http_llm_deploy_t *d)
     cln->handler = ngx_http_llm_auth_cleanup_sa;
     cln->data = d->sa;
 
-    return llm_oauth_fingerprint(d->sa, d->token_cred) == 0 ? NGX_OK
-                                                             : NGX_ERROR;
+    if (llm_oauth_fingerprint(d->sa, d->token_cred) != 0) {
+        return NGX_ERROR;
+    }
+
+    /* the deployments before this one have their fingerprints */
+    d->token_owner = d;
+
+    for (o = lmcf->deploys.elts; o < d; o++) {
+        if (o->sa && ngx_memcmp(o->token_cred, d->token_cred,
+                                LLM_OAUTH_FINGERPRINT) == 0)
+        {
+            d->token_owner = o;
+            break;
+        }
+    }
+
+    return NGX_OK;
 }
 
 
@@ -322,7 +346,7 @@ ngx_http_llm_auth(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         return NGX_OK;
     }
 
-    s = ngx_http_llm_state_slot(ctx->lmcf, d);
+    s = ngx_http_llm_token_slot(ctx->lmcf, d);
     if (s == NULL) {
         llm_error_set(err, 500, "server_error", NULL, NULL,
                       "no room in llm_zone for model \"%s\"",
@@ -575,7 +599,7 @@ ngx_http_llm_auth_fetched(ngx_http_llm_fetch_t *f)
     llm_error_t            err;
     ngx_http_llm_slot_t   *s;
 
-    s = ngx_http_llm_state_slot(tf->lmcf, tf->deploy);
+    s = ngx_http_llm_token_slot(tf->lmcf, tf->deploy);
     if (s == NULL) {
         return;
     }
@@ -675,7 +699,7 @@ ngx_http_llm_auth_invalidate(ngx_http_llm_main_conf_t *lmcf,
 {
     ngx_http_llm_slot_t  *s;
 
-    s = ngx_http_llm_state_slot(lmcf, d);
+    s = ngx_http_llm_token_slot(lmcf, d);
     if (s == NULL) {
         return;
     }
@@ -768,7 +792,7 @@ ngx_http_llm_auth_answer(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     ctx->token_phase = 0;
     ctx->rebuild = 1;
 
-    s = ngx_http_llm_state_slot(ctx->lmcf, ctx->deploy);
+    s = ngx_http_llm_token_slot(ctx->lmcf, ctx->deploy);
 
     if (s
         && llm_oauth_token_response(ctx->deploy->sa->provider,

@@ -79,7 +79,7 @@ typedef struct {
 
 
 /* a deployment as the nginx side sees it: addresses, TLS name, host */
-typedef struct {
+typedef struct ngx_http_llm_deploy_s {
     llm_deployment_t              *dep;
     ngx_addr_t                    *addrs;
     ngx_uint_t                     naddrs;
@@ -97,6 +97,8 @@ typedef struct {
 
     llm_google_sa_t               *sa;            /* OAuth2 credential */
     u_char                         token_cred[LLM_OAUTH_FINGERPRINT];
+    /* the first deployment with this credential: its slot holds the token */
+    struct ngx_http_llm_deploy_s  *token_owner;
     ngx_addr_t                    *token_addr;
     ngx_str_t                      token_host;
     ngx_str_t                      token_path;

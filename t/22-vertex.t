@@ -275,7 +275,7 @@ assertion=
 eyJ
 
 
-=== TEST 3: URL shapes: region, global, the vertexai/ alias, an api_base path prefix, streams (alt=sse), Claude's publisher and methods
+=== TEST 3: URL shapes: region, global, the vertexai/ alias, an api_base path prefix, streams (alt=sse), Claude's publisher and methods; the models of one key share its token
 --- models eval
 <<"EOF"
 - model_name: g-global
@@ -324,9 +324,11 @@ sub {
         '/v1/projects/p-claude/locations/us-east5/publishers/anthropic/models/claude-3-7-sonnet@20250219:streamRawPredict',
     );
     $t->ok("@got" eq "@want", "request URLs", map({ "want $_" } @want), map({ "got  $_" } @got));
-    # (one token per model here; one per key would do: see the report)
+    # four models, one key: one token, shared
     my @tok = main::routed($t, 'token');
-    $t->ok(@tok >= 1 && @tok <= 4, "at most one token per model", "got " . scalar(@tok));
+    $t->ok(@tok == 1, "one token for the four models of one key", "got " . scalar(@tok));
+    my %auth = map { ($_->{headers}{authorization} // '') => 1 } main::model_calls($t);
+    $t->ok(keys(%auth) == 1, "every call carries it", keys %auth);
 }
 
 
