@@ -23,29 +23,38 @@
 #include <string.h>
 
 #include "llm_json.h"
+#include "test_json_gen.h"
 
 
-typedef struct {
-    char    *data;
-    size_t   len;
-    size_t   size;
-} tr_text_t;
+/* keys from a small set, "choices" among them, escaped ones too */
+static const char  *tr_keys[] = {
+    "a", "id", "choices", "usage", "k\\\"ey", "\\u0041", "",
+    "choice", "choicesx", "choic\\u0065s", "delta", "x\\\\y",
+};
 
+static const char  *tr_pieces[] = {
+    "\\n", "\\\"", "\\\\", "\\u00e9", "\\uD83D\\uDE00", "\xc3\xa9",
+};
 
-static uint64_t  tr_state = 0x2545f4914f6cdd1dULL;
+static const char  *tr_scalars[] = {
+    "0", "-1", "12.5e-3", "1732838400", "true", "false", "null",
+};
+
+/* now and then an object with more members than the tape holds */
+static tg_gen_t  tr_gen = {
+    0x2545f4914f6cdd1dULL,
+    tr_keys, tg_n(tr_keys), tr_pieces, tg_n(tr_pieces),
+    tr_scalars, tg_n(tr_scalars),
+    40, 10, 10,
+    7,
+    16, 40, 30, 5
+};
 
 /* comparisons that went through a resume, and all of them */
 static unsigned  tr_resumed;
 static unsigned  tr_compared;
 
 
-static uint32_t tr_rand(uint32_t n);
-static void tr_put(tr_text_t *t, const char *s, size_t n);
-static void tr_puts(tr_text_t *t, const char *s);
-static void tr_ws(tr_text_t *t, int space);
-static void tr_string(tr_text_t *t, int key);
-static void tr_value(tr_text_t *t, int depth, int space);
-static char *tr_exact(const char *s, size_t n);
 static void tr_same(int rc, const llm_json_obj_t *a, const llm_json_tape_t *x,
     int rc2, const llm_json_obj_t *b, const llm_json_tape_t *y);
 static int tr_check(const char *s, size_t len, const llm_json_ckpt_t *ck);
@@ -56,174 +65,6 @@ static void tr_mutate(const char *a, size_t alen, const llm_json_ckpt_t *ck,
     unsigned rounds);
 static void tr_all(const char *a, size_t alen, const char *key,
     size_t key_len, unsigned rounds);
-
-
-/* xorshift64*: the same documents on every run */
-static uint32_t
-tr_rand(uint32_t n)
-{
-    tr_state ^= tr_state >> 12;
-    tr_state ^= tr_state << 25;
-    tr_state ^= tr_state >> 27;
-
-    return (uint32_t) ((tr_state * 2685821657736338717ULL) >> 33) % n;
-}
-
-
-static void
-tr_put(tr_text_t *t, const char *s, size_t n)
-{
-    if (t->len + n + 1 > t->size) {
-        t->size = (t->len + n + 1) * 2;
-        t->data = realloc(t->data, t->size);
-        assert_non_null(t->data);
-    }
-
-    memcpy(t->data + t->len, s, n);
-    t->len += n;
-    t->data[t->len] = '\0';
-}
-
-
-static void
-tr_puts(tr_text_t *t, const char *s)
-{
-    tr_put(t, s, strlen(s));
-}
-
-
-static void
-tr_ws(tr_text_t *t, int space)
-{
-    static const char  *ws[] = { " ", "\n", "\t", "\r\n  " };
-
-    if (space && tr_rand(3) == 0) {
-        tr_puts(t, ws[tr_rand(4)]);
-    }
-}
-
-
-/* keys from a small set, "choices" among them, escaped ones too */
-static void
-tr_string(tr_text_t *t, int key)
-{
-    char      c;
-    uint32_t  i, n;
-
-    static const char  *keys[] = {
-        "a", "id", "choices", "usage", "k\\\"ey", "\\u0041", "",
-        "choice", "choicesx", "choic\\u0065s", "delta", "x\\\\y",
-    };
-
-    static const char  *pieces[] = {
-        "\\n", "\\\"", "\\\\", "\\u00e9", "\\uD83D\\uDE00", "\xc3\xa9",
-    };
-
-    tr_puts(t, "\"");
-
-    if (key) {
-        tr_puts(t, keys[tr_rand(sizeof(keys) / sizeof(keys[0]))]);
-
-    } else {
-        n = tr_rand(4) == 0 ? tr_rand(40) : tr_rand(10);
-
-        for (i = 0; i < n; i++) {
-            if (tr_rand(10) == 0) {
-                tr_puts(t, pieces[tr_rand(sizeof(pieces) / sizeof(pieces[0]))]);
-
-            } else {
-                c = (char) (' ' + tr_rand(95));
-
-                if (c == '"' || c == '\\') {
-                    c = '.';
-                }
-
-                tr_put(t, &c, 1);
-            }
-        }
-    }
-
-    tr_puts(t, "\"");
-}
-
-
-static void
-tr_value(tr_text_t *t, int depth, int space)
-{
-    uint32_t  i, n, kind;
-
-    static const char  *scalars[] = {
-        "0", "-1", "12.5e-3", "1732838400", "true", "false", "null",
-    };
-
-    kind = depth >= 7 ? 2 + tr_rand(2) : tr_rand(depth < 2 ? 3 : 6);
-
-    switch (kind) {
-
-    case 0:
-        /* now and then more members than the tape holds */
-        n = tr_rand(16) == 0 ? 40 + tr_rand(30) : tr_rand(5);
-        tr_puts(t, "{");
-        tr_ws(t, space);
-
-        for (i = 0; i < n; i++) {
-            if (i) {
-                tr_puts(t, ",");
-                tr_ws(t, space);
-            }
-
-            tr_string(t, 1);
-            tr_ws(t, space);
-            tr_puts(t, ":");
-            tr_ws(t, space);
-            tr_value(t, depth + 1, space);
-            tr_ws(t, space);
-        }
-
-        tr_puts(t, "}");
-        break;
-
-    case 1:
-        n = tr_rand(5);
-        tr_puts(t, "[");
-        tr_ws(t, space);
-
-        for (i = 0; i < n; i++) {
-            if (i) {
-                tr_puts(t, ",");
-                tr_ws(t, space);
-            }
-
-            tr_value(t, depth + 1, space);
-            tr_ws(t, space);
-        }
-
-        tr_puts(t, "]");
-        break;
-
-    case 2:
-    case 4:
-        tr_string(t, 0);
-        break;
-
-    default:
-        tr_puts(t, scalars[tr_rand(sizeof(scalars) / sizeof(scalars[0]))]);
-    }
-}
-
-
-/* a copy without a terminating NUL, so that ASan sees any read beyond */
-static char *
-tr_exact(const char *s, size_t n)
-{
-    char  *p;
-
-    p = malloc(n ? n : 1);
-    assert_non_null(p);
-    memcpy(p, s, n);
-
-    return p;
-}
 
 
 /* what a caller of a successful scan reads: all of it the same */
@@ -275,7 +116,7 @@ tr_check(const char *s, size_t len, const llm_json_ckpt_t *ck)
     llm_json_tape_t   x, y;
     llm_json_ckpt_t   c;
 
-    p = tr_exact(s, len);
+    p = tg_exact(s, len);
 
     resumed = ck->valid && len > ck->off
               && memcmp(p, ck->prefix, ck->off) == 0;
@@ -321,7 +162,7 @@ tr_take(const char *s, size_t alen, const char *key, size_t key_len,
     llm_json_obj_t    a, b;
     llm_json_tape_t   x, y;
 
-    p = tr_exact(s, alen);
+    p = tg_exact(s, alen);
     memset(ck, 0xee, sizeof(llm_json_ckpt_t));
     ck->valid = 0;
 
@@ -354,11 +195,11 @@ tr_take(const char *s, size_t alen, const char *key, size_t key_len,
 static void
 tr_suffix(const llm_json_ckpt_t *ck, const char *s, size_t n)
 {
-    tr_text_t  t;
+    tg_text_t  t;
 
     memset(&t, 0, sizeof(t));
-    tr_put(&t, ck->prefix, ck->off);
-    tr_put(&t, s, n);
+    tg_put(&t, ck->prefix, ck->off);
+    tg_put(&t, s, n);
 
     (void) tr_check(t.data, t.len, ck);
 
@@ -386,15 +227,15 @@ tr_mutate(const char *a, size_t alen, const llm_json_ckpt_t *ck,
         memcpy(b, a, alen);
         n = alen;
 
-        for (e = 1 + tr_rand(3); e; e--) {
-            at = off + tr_rand((uint32_t) (n - off + 1));
+        for (e = 1 + tg_rand(&tr_gen, 3); e; e--) {
+            at = off + tg_rand(&tr_gen, (uint32_t) (n - off + 1));
 
-            switch (tr_rand(4)) {
+            switch (tg_rand(&tr_gen, 4)) {
 
             case 0:
                 /* another byte */
                 if (at < n) {
-                    b[at] = bytes[tr_rand(sizeof(bytes) - 1)];
+                    b[at] = bytes[tg_rand(&tr_gen, sizeof(bytes) - 1)];
                 }
 
                 break;
@@ -403,7 +244,7 @@ tr_mutate(const char *a, size_t alen, const llm_json_ckpt_t *ck,
                 /* a byte more */
                 if (n < alen + 60) {
                     memmove(b + at + 1, b + at, n - at);
-                    b[at] = bytes[tr_rand(sizeof(bytes) - 1)];
+                    b[at] = bytes[tg_rand(&tr_gen, sizeof(bytes) - 1)];
                     n++;
                 }
 
@@ -411,7 +252,7 @@ tr_mutate(const char *a, size_t alen, const llm_json_ckpt_t *ck,
 
             case 2:
                 /* a few bytes less */
-                k = tr_rand(4) + 1;
+                k = tg_rand(&tr_gen, 4) + 1;
 
                 if (at + k <= n) {
                     memmove(b + at, b + at + k, n - at - k);
@@ -630,7 +471,7 @@ test_random(void **state)
     int              space;
     size_t           off;
     unsigned         r, i, n, before, resumed, valid;
-    tr_text_t        a, b;
+    tg_text_t        a, b;
     llm_json_ckpt_t  ck;
 
     memset(&a, 0, sizeof(a));
@@ -639,75 +480,75 @@ test_random(void **state)
     valid = 0;
 
     for (r = 0; r < 3000; r++) {
-        space = tr_rand(3) == 0;
+        space = tg_rand(&tr_gen, 3) == 0;
         a.len = 0;
 
-        if (space && tr_rand(2)) {
-            tr_puts(&a, " ");
+        if (space && tg_rand(&tr_gen, 2)) {
+            tg_puts(&a, " ");
         }
 
-        tr_puts(&a, "{");
-        tr_ws(&a, space);
+        tg_puts(&a, "{");
+        tg_ws(&tr_gen, &a, space);
 
-        for (i = 0, before = tr_rand(6); i < before; i++) {
-            tr_string(&a, 1);
-            tr_ws(&a, space);
-            tr_puts(&a, ":");
-            tr_ws(&a, space);
-            tr_value(&a, 1, space);
-            tr_ws(&a, space);
-            tr_puts(&a, ",");
-            tr_ws(&a, space);
+        for (i = 0, before = tg_rand(&tr_gen, 6); i < before; i++) {
+            tg_string(&tr_gen, &a, 1);
+            tg_ws(&tr_gen, &a, space);
+            tg_puts(&a, ":");
+            tg_ws(&tr_gen, &a, space);
+            tg_value(&tr_gen, &a, 1, space);
+            tg_ws(&tr_gen, &a, space);
+            tg_puts(&a, ",");
+            tg_ws(&tr_gen, &a, space);
         }
 
         off = a.len;
 
         /* the same prefix, and then a different rest */
         b.len = 0;
-        tr_put(&b, a.data, off);
+        tg_put(&b, a.data, off);
 
-        for (i = 0, n = 1 + tr_rand(4); i < n; i++) {
+        for (i = 0, n = 1 + tg_rand(&tr_gen, 4); i < n; i++) {
             if (i) {
-                tr_puts(&a, ",");
-                tr_ws(&a, space);
+                tg_puts(&a, ",");
+                tg_ws(&tr_gen, &a, space);
             }
 
-            if (i == 0 || tr_rand(4) == 0) {
-                tr_puts(&a, "\"choices\"");
+            if (i == 0 || tg_rand(&tr_gen, 4) == 0) {
+                tg_puts(&a, "\"choices\"");
 
             } else {
-                tr_string(&a, 1);
+                tg_string(&tr_gen, &a, 1);
             }
 
-            tr_ws(&a, space);
-            tr_puts(&a, ":");
-            tr_ws(&a, space);
-            tr_value(&a, 1, space);
-            tr_ws(&a, space);
+            tg_ws(&tr_gen, &a, space);
+            tg_puts(&a, ":");
+            tg_ws(&tr_gen, &a, space);
+            tg_value(&tr_gen, &a, 1, space);
+            tg_ws(&tr_gen, &a, space);
         }
 
-        tr_puts(&a, "}");
+        tg_puts(&a, "}");
 
-        for (i = 0, n = tr_rand(5); i < n; i++) {
+        for (i = 0, n = tg_rand(&tr_gen, 5); i < n; i++) {
             if (i) {
-                tr_puts(&b, ",");
-                tr_ws(&b, space);
+                tg_puts(&b, ",");
+                tg_ws(&tr_gen, &b, space);
             }
 
-            tr_string(&b, 1);
-            tr_ws(&b, space);
-            tr_puts(&b, ":");
-            tr_ws(&b, space);
-            tr_value(&b, 1, space);
-            tr_ws(&b, space);
+            tg_string(&tr_gen, &b, 1);
+            tg_ws(&tr_gen, &b, space);
+            tg_puts(&b, ":");
+            tg_ws(&tr_gen, &b, space);
+            tg_value(&tr_gen, &b, 1, space);
+            tg_ws(&tr_gen, &b, space);
         }
 
         if (n == 0 && before) {
             /* the ',' at the end of the prefix: not JSON */
-            tr_puts(&b, "\"last\":0");
+            tg_puts(&b, "\"last\":0");
         }
 
-        tr_puts(&b, "}");
+        tg_puts(&b, "}");
 
         if (tr_take(a.data, a.len, "choices", 7, &ck)) {
             valid++;
@@ -731,7 +572,7 @@ test_where(void **state)
 {
     char             *p;
     size_t            k;
-    tr_text_t         t;
+    tg_text_t         t;
     llm_json_obj_t    o;
     llm_json_ckpt_t   ck;
     llm_json_tape_t   tape;
@@ -760,7 +601,7 @@ test_where(void **state)
     };
 
     for (k = 0; k < sizeof(docs) / sizeof(docs[0]); k++) {
-        p = tr_exact(docs[k].doc, strlen(docs[k].doc));
+        p = tg_exact(docs[k].doc, strlen(docs[k].doc));
         memset(&ck, 0, sizeof(ck));
 
         (void) llm_json_scan_ckpt(p, strlen(docs[k].doc), &o, &tape,
@@ -815,13 +656,13 @@ test_where(void **state)
 
     for (k = LLM_JSON_CKPT_PREFIX - 12; k < LLM_JSON_CKPT_PREFIX + 3; k++) {
         t.len = 0;
-        tr_puts(&t, "{\"p\":\"");
+        tg_puts(&t, "{\"p\":\"");
 
         while (t.len < k - 2) {
-            tr_puts(&t, "x");
+            tg_puts(&t, "x");
         }
 
-        tr_puts(&t, "\",\"choices\":[1,2],\"z\":{}}");
+        tg_puts(&t, "\",\"choices\":[1,2],\"z\":{}}");
         assert_int_equal(t.data[k], '"');
 
         assert_int_equal(tr_take(t.data, t.len, "choices", 7, &ck),
@@ -840,7 +681,7 @@ test_limits(void **state)
     int              rc;
     char             buf[64];
     size_t           i, k, n;
-    tr_text_t        t;
+    tg_text_t        t;
     llm_json_obj_t   o;
     llm_json_ckpt_t  ck;
     llm_json_tape_t  tape;
@@ -854,20 +695,20 @@ test_limits(void **state)
     for (n = LLM_JSON_CKPT_MEMBERS - 2; n < LLM_JSON_CKPT_MEMBERS + 3; n++) {
         for (i = 0; i < 2; i++) {
             t.len = 0;
-            tr_puts(&t, "{");
+            tg_puts(&t, "{");
 
             for (k = 0; k < n; k++) {
                 snprintf(buf, sizeof(buf), "\"m%zu\":%zu,", k, k);
-                tr_puts(&t, buf);
+                tg_puts(&t, buf);
             }
 
-            tr_puts(&t, "\"choices\":0");
+            tg_puts(&t, "\"choices\":0");
 
             for (k = n + 1; k < LLM_JSON_MAX_MEMBERS + i; k++) {
-                tr_puts(&t, ",\"z\":[]");
+                tg_puts(&t, ",\"z\":[]");
             }
 
-            tr_puts(&t, "}");
+            tg_puts(&t, "}");
 
             rc = llm_json_scan(t.data, t.len, &o, &tape);
             assert_int_equal(rc, i ? -1 : 0);
@@ -886,13 +727,13 @@ test_limits(void **state)
 
     /* more containers before it than the tape holds */
     t.len = 0;
-    tr_puts(&t, "{\"a\":[");
+    tg_puts(&t, "{\"a\":[");
 
     for (i = 0; i < LLM_JSON_TAPE + 8; i++) {
-        tr_puts(&t, i ? ",[]" : "[]");
+        tg_puts(&t, i ? ",[]" : "[]");
     }
 
-    tr_puts(&t, "],\"choices\":[{\"b\":1}],\"c\":{\"d\":2}}");
+    tg_puts(&t, "],\"choices\":[{\"b\":1}],\"c\":{\"d\":2}}");
     assert_int_equal(llm_json_scan(t.data, t.len, &o, &tape), 0);
     assert_int_equal(tape.n, LLM_JSON_TAPE);
     assert_int_equal(tr_take(t.data, t.len, "choices", 7, &ck), 1);
@@ -901,13 +742,13 @@ test_limits(void **state)
 
     /* the tape full after it, some of it filled before */
     t.len = 0;
-    tr_puts(&t, "{\"a\":[[],{\"x\":1,\"y\":{\"z\":2}}],\"choices\":[");
+    tg_puts(&t, "{\"a\":[[],{\"x\":1,\"y\":{\"z\":2}}],\"choices\":[");
 
     for (i = 0; i < LLM_JSON_TAPE + 4; i++) {
-        tr_puts(&t, i ? ",{\"k\":[1]}" : "{\"k\":[1]}");
+        tg_puts(&t, i ? ",{\"k\":[1]}" : "{\"k\":[1]}");
     }
 
-    tr_puts(&t, "]}");
+    tg_puts(&t, "]}");
     assert_int_equal(tr_take(t.data, t.len, "choices", 7, &ck), 1);
     assert_int_equal(ck.tn, 5);
     assert_int_equal(ck.nm, 3);
@@ -915,19 +756,19 @@ test_limits(void **state)
 
     /* the tape's members: some before, the store full after */
     t.len = 0;
-    tr_puts(&t, "{\"a\":{");
+    tg_puts(&t, "{\"a\":{");
 
     for (i = 0; i < LLM_JSON_CKPT_MEMBERS; i++) {
-        tr_puts(&t, i ? ",\"k\":1" : "\"k\":1");
+        tg_puts(&t, i ? ",\"k\":1" : "\"k\":1");
     }
 
-    tr_puts(&t, "},\"choices\":[{");
+    tg_puts(&t, "},\"choices\":[{");
 
     for (i = 0; i < LLM_JSON_TAPE_MEMBERS; i++) {
-        tr_puts(&t, i ? ",\"v\":{}" : "\"v\":{}");
+        tg_puts(&t, i ? ",\"v\":{}" : "\"v\":{}");
     }
 
-    tr_puts(&t, "},{\"w\":0}],\"end\":{\"e\":1}}");
+    tg_puts(&t, "},{\"w\":0}],\"end\":{\"e\":1}}");
     assert_int_equal(llm_json_scan(t.data, t.len, &o, &tape), 0);
     assert_int_equal(tape.nm, LLM_JSON_TAPE_MEMBERS);
     assert_true(tape.lost != UINT32_MAX);
@@ -937,32 +778,32 @@ test_limits(void **state)
 
     /* one tape member more before it than the checkpoint holds */
     t.len = 0;
-    tr_puts(&t, "{\"a\":{");
+    tg_puts(&t, "{\"a\":{");
 
     for (i = 0; i <= LLM_JSON_CKPT_MEMBERS; i++) {
-        tr_puts(&t, i ? ",\"k\":1" : "\"k\":1");
+        tg_puts(&t, i ? ",\"k\":1" : "\"k\":1");
     }
 
-    tr_puts(&t, "},\"choices\":[]}");
+    tg_puts(&t, "},\"choices\":[]}");
     assert_int_equal(tr_take(t.data, t.len, "choices", 7, &ck), 0);
     tr_all(t.data, t.len, "choices", 7, 20);
 
     /* deep after it: deeper than the tape, and as deep as allowed */
     for (n = LLM_JSON_MAX_DEPTH - 2; n <= LLM_JSON_MAX_DEPTH + 1; n++) {
         t.len = 0;
-        tr_puts(&t, "{\"id\":\"x\",\"choices\":");
+        tg_puts(&t, "{\"id\":\"x\",\"choices\":");
 
         for (i = 0; i < n; i++) {
-            tr_puts(&t, i % 3 == 2 ? "{\"d\":" : "[");
+            tg_puts(&t, i % 3 == 2 ? "{\"d\":" : "[");
         }
 
-        tr_puts(&t, "1");
+        tg_puts(&t, "1");
 
         for (i = n; i > 0; i--) {
-            tr_puts(&t, (i - 1) % 3 == 2 ? "}" : "]");
+            tg_puts(&t, (i - 1) % 3 == 2 ? "}" : "]");
         }
 
-        tr_puts(&t, "}");
+        tg_puts(&t, "}");
 
         /* the root and n more */
         rc = llm_json_scan(t.data, t.len, &o, &tape);

@@ -23,25 +23,36 @@
 #include <cjson/cJSON.h>
 
 #include "llm_json.h"
+#include "test_json_gen.h"
 
 
-typedef struct {
-    char    *data;
-    size_t   len;
-    size_t   size;
-} tt_text_t;
+/* keys from a small set, so that duplicates and escapes occur */
+static const char  *tt_keys[] = {
+    "a", "b", "id", "role", "content", "k\\\"ey", "\\u0041", "usage",
+    "", "prompt_tokens_details", "a_key_of_seventeen", "x\\\\y",
+    "\xc3\xa9t\xc3\xa9",
+};
+
+static const char  *tt_pieces[] = {
+    "\\n", "\\\"", "\\\\", "\\/", "\\u00e9", "\\uD83D\\uDE00",
+    "\xc3\xa9", "\xf0\x9f\x98\x80", "\x7f", "\xff",
+};
+
+static const char  *tt_scalars[] = {
+    "0", "-1", "12.5e-3", "1732838400", "true", "false", "null", "0.7",
+};
+
+/* mostly small objects; now and then one with many members */
+static tg_gen_t  tt_gen = {
+    0x9e3779b97f4a7c15ULL,
+    tt_keys, tg_n(tt_keys), tt_pieces, tg_n(tt_pieces),
+    tt_scalars, tg_n(tt_scalars),
+    70, 12, 12,
+    8,
+    12, 40, 20, 6
+};
 
 
-static uint64_t  tt_state = 0x9e3779b97f4a7c15ULL;
-
-
-static uint32_t tt_rand(uint32_t n);
-static void tt_put(tt_text_t *t, const char *s, size_t n);
-static void tt_puts(tt_text_t *t, const char *s);
-static void tt_ws(tt_text_t *t, int space);
-static void tt_string(tt_text_t *t, int key);
-static void tt_value(tt_text_t *t, int depth, int space);
-static char *tt_exact(const char *s, size_t n);
 static void tt_same_obj(const llm_json_obj_t *a, const llm_json_obj_t *b);
 static int tt_escaped(const char *p, const llm_json_obj_t *o);
 static void tt_walk(const char *p, const llm_json_tape_t *tape, size_t v,
@@ -49,177 +60,6 @@ static void tt_walk(const char *p, const llm_json_tape_t *tape, size_t v,
 static void tt_check(const char *s, size_t n);
 static int tt_stored(const char *p, size_t len, const llm_json_tape_t *tape,
     size_t start, size_t end);
-
-
-/* xorshift64*: the same documents on every run */
-static uint32_t
-tt_rand(uint32_t n)
-{
-    tt_state ^= tt_state >> 12;
-    tt_state ^= tt_state << 25;
-    tt_state ^= tt_state >> 27;
-
-    return (uint32_t) ((tt_state * 2685821657736338717ULL) >> 33) % n;
-}
-
-
-static void
-tt_put(tt_text_t *t, const char *s, size_t n)
-{
-    if (t->len + n + 1 > t->size) {
-        t->size = (t->len + n + 1) * 2;
-        t->data = realloc(t->data, t->size);
-        assert_non_null(t->data);
-    }
-
-    memcpy(t->data + t->len, s, n);
-    t->len += n;
-    t->data[t->len] = '\0';
-}
-
-
-static void
-tt_puts(tt_text_t *t, const char *s)
-{
-    tt_put(t, s, strlen(s));
-}
-
-
-static void
-tt_ws(tt_text_t *t, int space)
-{
-    static const char  *ws[] = { " ", "\n", "\t", "\r\n  " };
-
-    if (space && tt_rand(3) == 0) {
-        tt_puts(t, ws[tt_rand(4)]);
-    }
-}
-
-
-/* keys from a small set, so that duplicates and escapes occur */
-static void
-tt_string(tt_text_t *t, int key)
-{
-    char      c;
-    uint32_t  i, n;
-
-    static const char  *keys[] = {
-        "a", "b", "id", "role", "content", "k\\\"ey", "\\u0041", "usage",
-        "", "prompt_tokens_details", "a_key_of_seventeen", "x\\\\y",
-        "\xc3\xa9t\xc3\xa9",
-    };
-
-    static const char  *pieces[] = {
-        "\\n", "\\\"", "\\\\", "\\/", "\\u00e9", "\\uD83D\\uDE00", "\xc3\xa9",
-        "\xf0\x9f\x98\x80", "\x7f", "\xff",
-    };
-
-    tt_puts(t, "\"");
-
-    if (key) {
-        tt_puts(t, keys[tt_rand(sizeof(keys) / sizeof(keys[0]))]);
-
-    } else {
-        n = tt_rand(4) == 0 ? tt_rand(70) : tt_rand(12);
-
-        for (i = 0; i < n; i++) {
-            if (tt_rand(12) == 0) {
-                tt_puts(t, pieces[tt_rand(sizeof(pieces) / sizeof(pieces[0]))]);
-
-            } else {
-                c = (char) (' ' + tt_rand(95));
-
-                if (c == '"' || c == '\\') {
-                    c = '.';
-                }
-
-                tt_put(t, &c, 1);
-            }
-        }
-    }
-
-    tt_puts(t, "\"");
-}
-
-
-static void
-tt_value(tt_text_t *t, int depth, int space)
-{
-    uint32_t  i, n, kind;
-
-    static const char  *scalars[] = {
-        "0", "-1", "12.5e-3", "1732838400", "true", "false", "null", "0.7",
-    };
-
-    /* a third of the values below the second level are containers */
-    kind = depth >= 8 ? 2 + tt_rand(2) : tt_rand(depth < 2 ? 3 : 6);
-
-    switch (kind) {
-
-    case 0:
-        /* mostly small objects; now and then one with many members */
-        n = tt_rand(12) == 0 ? 40 + tt_rand(20) : tt_rand(6);
-        tt_puts(t, "{");
-        tt_ws(t, space);
-
-        for (i = 0; i < n; i++) {
-            if (i) {
-                tt_puts(t, ",");
-                tt_ws(t, space);
-            }
-
-            tt_string(t, 1);
-            tt_ws(t, space);
-            tt_puts(t, ":");
-            tt_ws(t, space);
-            tt_value(t, depth + 1, space);
-            tt_ws(t, space);
-        }
-
-        tt_puts(t, "}");
-        break;
-
-    case 1:
-        n = tt_rand(5);
-        tt_puts(t, "[");
-        tt_ws(t, space);
-
-        for (i = 0; i < n; i++) {
-            if (i) {
-                tt_puts(t, ",");
-                tt_ws(t, space);
-            }
-
-            tt_value(t, depth + 1, space);
-            tt_ws(t, space);
-        }
-
-        tt_puts(t, "]");
-        break;
-
-    case 2:
-    case 4:
-        tt_string(t, 0);
-        break;
-
-    default:
-        tt_puts(t, scalars[tt_rand(sizeof(scalars) / sizeof(scalars[0]))]);
-    }
-}
-
-
-/* a copy without a terminating NUL, so that ASan sees any read beyond */
-static char *
-tt_exact(const char *s, size_t n)
-{
-    char  *p;
-
-    p = malloc(n ? n : 1);
-    assert_non_null(p);
-    memcpy(p, s, n);
-
-    return p;
-}
 
 
 static void
@@ -342,7 +182,7 @@ tt_check(const char *s, size_t n)
     llm_json_obj_t    o, r;
     llm_json_tape_t   tape, tape2;
 
-    p = tt_exact(s, n);
+    p = tg_exact(s, n);
 
     assert_int_equal(llm_json_scan(p, n, NULL, &tape), 0);
 
@@ -406,7 +246,7 @@ tt_stored(const char *p, size_t len, const llm_json_tape_t *tape,
 
     assert_int_equal(llm_json_object(p, tape, start, end, &a), 0);
 
-    q = tt_exact(p, len);
+    q = tg_exact(p, len);
     memset(q + start + 1, ' ', end - start - 2);
 
     rc = llm_json_object(q, tape, start, end, &b);
@@ -517,23 +357,23 @@ test_limits(void **state)
     char             key[16];
     size_t           i, v, ve, pos;
     uint32_t         k;
-    tt_text_t        t;
+    tg_text_t        t;
     llm_json_obj_t   o;
     llm_json_tape_t  tape;
 
     /* objects nested twelve deep, each with two members */
-    memset(&t, 0, sizeof(tt_text_t));
+    memset(&t, 0, sizeof(tg_text_t));
 
     for (d = 0; d < 12; d++) {
         snprintf(key, sizeof(key), "\"k%d\":", d);
-        tt_puts(&t, "{\"s\":\"x\",");
-        tt_puts(&t, key);
+        tg_puts(&t, "{\"s\":\"x\",");
+        tg_puts(&t, key);
     }
 
-    tt_puts(&t, "1");
+    tg_puts(&t, "1");
 
     for (d = 0; d < 12; d++) {
-        tt_puts(&t, "}");
+        tg_puts(&t, "}");
     }
 
     tt_check(t.data, t.len);
@@ -565,15 +405,15 @@ test_limits(void **state)
     free(t.data);
 
     /* an array of forty objects: the first LLM_JSON_TAPE - 1 are stored */
-    memset(&t, 0, sizeof(tt_text_t));
-    tt_puts(&t, "[");
+    memset(&t, 0, sizeof(tg_text_t));
+    tg_puts(&t, "[");
 
     for (i = 0; i < 40; i++) {
-        tt_puts(&t, i ? ",{\"role\":\"user\",\"content\":\"hi\"}"
+        tg_puts(&t, i ? ",{\"role\":\"user\",\"content\":\"hi\"}"
                       : "{\"role\":\"user\",\"content\":\"hi\"}");
     }
 
-    tt_puts(&t, "]");
+    tg_puts(&t, "]");
     tt_check(t.data, t.len);
 
     assert_int_equal(llm_json_scan(t.data, t.len, NULL, &tape), 0);
@@ -602,7 +442,7 @@ test_many_members(void **state)
     char             buf[64];
     size_t           i, j, n;
     uint32_t         k;
-    tt_text_t        t;
+    tg_text_t        t;
     llm_json_obj_t   o, r;
     llm_json_tape_t  tape;
 
@@ -612,22 +452,22 @@ test_many_members(void **state)
      * {"o0":{49 members},"o1":{48},"o2":{40},...}: the store holds 128,
      * so o0 (too many for any lister), o1 and 31 members of o2 fill it
      */
-    memset(&t, 0, sizeof(tt_text_t));
-    tt_puts(&t, "{");
+    memset(&t, 0, sizeof(tg_text_t));
+    tg_puts(&t, "{");
 
     for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         snprintf(buf, sizeof(buf), "%s\"o%zu\":{", i ? "," : "", i);
-        tt_puts(&t, buf);
+        tg_puts(&t, buf);
 
         for (j = 0; j < sizes[i]; j++) {
             snprintf(buf, sizeof(buf), "%s\"m%zu\":%zu", j ? "," : "", j, j);
-            tt_puts(&t, buf);
+            tg_puts(&t, buf);
         }
 
-        tt_puts(&t, "}");
+        tg_puts(&t, "}");
     }
 
-    tt_puts(&t, "}");
+    tg_puts(&t, "}");
     tt_check(t.data, t.len);
 
     assert_int_equal(llm_json_scan(t.data, t.len, &o, &tape), 0);
@@ -658,21 +498,21 @@ test_many_members(void **state)
     free(t.data);
 
     /* exactly LLM_JSON_TAPE_MEMBERS members in all: every one stored */
-    memset(&t, 0, sizeof(tt_text_t));
-    tt_puts(&t, "[");
+    memset(&t, 0, sizeof(tg_text_t));
+    tg_puts(&t, "[");
 
     for (i = 0; i < LLM_JSON_TAPE_MEMBERS / 32; i++) {
-        tt_puts(&t, i ? ",{" : "{");
+        tg_puts(&t, i ? ",{" : "{");
 
         for (j = 0; j < 32; j++) {
             snprintf(buf, sizeof(buf), "%s\"m%zu\":%zu", j ? "," : "", j, j);
-            tt_puts(&t, buf);
+            tg_puts(&t, buf);
         }
 
-        tt_puts(&t, "}");
+        tg_puts(&t, "}");
     }
 
-    tt_puts(&t, "]");
+    tg_puts(&t, "]");
     tt_check(t.data, t.len);
 
     assert_int_equal(llm_json_scan(t.data, t.len, NULL, &tape), 0);
@@ -689,7 +529,7 @@ test_many_members(void **state)
     /* and one more: the last object is walked */
     t.data[t.len - 2] = ',';
     t.len--;
-    tt_puts(&t, "\"x\":1}]");
+    tg_puts(&t, "\"x\":1}]");
     tt_check(t.data, t.len);
 
     assert_int_equal(llm_json_scan(t.data, t.len, NULL, &tape), 0);
@@ -714,13 +554,13 @@ static void
 test_random(void **state)
 {
     int        i;
-    tt_text_t  t;
+    tg_text_t  t;
 
-    memset(&t, 0, sizeof(tt_text_t));
+    memset(&t, 0, sizeof(tg_text_t));
 
     for (i = 0; i < 4000; i++) {
         t.len = 0;
-        tt_value(&t, i % 3 == 0 ? 1 : 0, i % 2);
+        tg_value(&tt_gen, &t, i % 3 == 0 ? 1 : 0, i % 2);
         tt_check(t.data, t.len);
     }
 
@@ -809,7 +649,7 @@ test_strings(void **state)
                     memset(s + n, ' ', tail);
                     n += tail;
 
-                    p = tt_exact((char *) s, n);
+                    p = tg_exact((char *) s, n);
 
                     end = tt_string_end(s, n, 5);
                     rc = llm_json_scan(p, n, &o, NULL);
@@ -835,7 +675,7 @@ test_strings(void **state)
                 }
 
                 /* the same bytes as a string the splicer quotes */
-                p = tt_exact((char *) s + 6, len);
+                p = tg_exact((char *) s + 6, len);
                 llm_json_splice_init(&sp, "{\"k\":1}",
                                      &(llm_json_obj_t) { .start = 0,
                                                          .end = 7 });
@@ -894,7 +734,7 @@ test_numbers(void **state)
             snprintf(doc, sizeof(doc), forms[v], num);
 
             /* the number alone */
-            p = tt_exact(doc, strlen(doc));
+            p = tg_exact(doc, strlen(doc));
             assert_int_equal(llm_json_scan(p, strlen(doc), NULL, NULL),
                              strlen(doc) <= 60 ? 0 : -1);
             free(p);
@@ -905,7 +745,7 @@ test_numbers(void **state)
                 snprintf(doc + 5, sizeof(doc) - 5, forms[v], num);
                 strcat(doc, at ? "}" : ",\"x\":0}");
 
-                p = tt_exact(doc, strlen(doc));
+                p = tg_exact(doc, strlen(doc));
 
                 if (llm_json_scan(p, strlen(doc), &o, NULL) != 0) {
                     assert_true(strlen(doc) - 5 - (at ? 1 : 7) > 60);
@@ -932,14 +772,14 @@ test_numbers(void **state)
         doc[9] = (char) k;
         memcpy(doc + 10, "]", 1);
 
-        p = tt_exact(doc, 11);
+        p = tg_exact(doc, 11);
         assert_int_equal(llm_json_scan(p, 11, NULL, NULL),
                          (k >= '0' && k <= '9') || k == ']' || k == ' '
                          || k == '\t' || k == '\n' || k == '\r' ? 0 : -1);
         free(p);
 
         /* and the array not closed, unless by that byte */
-        p = tt_exact(doc, 10);
+        p = tg_exact(doc, 10);
         assert_int_equal(llm_json_scan(p, 10, NULL, NULL),
                          k == ']' ? 0 : -1);
         free(p);
@@ -973,23 +813,23 @@ test_keys(void **state)
     char             *p, key[48], c;
     size_t            len, at, i, j;
     uint32_t          a, x;
-    tt_text_t         t;
+    tg_text_t         t;
     llm_json_obj_t    o;
 
-    memset(&t, 0, sizeof(tt_text_t));
+    memset(&t, 0, sizeof(tg_text_t));
 
     for (len = 0; len <= 40; len++) {
         for (at = 0; at < len || (len == 0 && at == 0); at++) {
             /* keys of this length and the next, one of them differing */
             t.len = 0;
-            tt_puts(&t, "{");
+            tg_puts(&t, "{");
 
             for (i = 0; i < 6; i++) {
                 if (i) {
-                    tt_puts(&t, ",");
+                    tg_puts(&t, ",");
                 }
 
-                tt_puts(&t, "\"");
+                tg_puts(&t, "\"");
 
                 for (j = 0; j < len + (i == 5); j++) {
                     c = (char) ('a' + (j * 7) % 26);
@@ -998,15 +838,15 @@ test_keys(void **state)
                         c = (char) (i == 3 ? 'A' + (j * 7) % 26 : '0');
                     }
 
-                    tt_put(&t, &c, 1);
+                    tg_put(&t, &c, 1);
                 }
 
-                tt_puts(&t, "\":0");
+                tg_puts(&t, "\":0");
             }
 
-            tt_puts(&t, "}");
+            tg_puts(&t, "}");
 
-            p = tt_exact(t.data, t.len);
+            p = tg_exact(t.data, t.len);
             assert_int_equal(llm_json_scan(p, t.len, &o, NULL), 0);
             assert_int_equal(o.n, 6);
 
