@@ -63,8 +63,10 @@ static ngx_buf_t *ngx_http_llm_auth_request(ngx_pool_t *pool,
     ngx_http_llm_deploy_t *d);
 static ngx_int_t ngx_http_llm_auth_refresh(ngx_http_llm_main_conf_t *lmcf,
     ngx_http_llm_deploy_t *d, ngx_log_t *log);
-static void ngx_http_llm_auth_failed(ngx_http_llm_main_conf_t *lmcf,
-    ngx_http_llm_slot_t *s, ngx_http_llm_deploy_t *d, llm_error_t *err);
+static void ngx_http_llm_auth_keep_token(ngx_http_llm_slot_t *s,
+    ngx_http_llm_deploy_t *d, const char *token, long expires_in);
+static void ngx_http_llm_auth_keep_error(ngx_http_llm_slot_t *s,
+    ngx_http_llm_deploy_t *d, const llm_error_t *err);
 static void ngx_http_llm_auth_fetched(ngx_http_llm_fetch_t *f);
 static void ngx_http_llm_auth_wait(ngx_event_t *ev);
 static void ngx_http_llm_auth_wait_cleanup(void *data);
@@ -411,7 +413,11 @@ ngx_http_llm_auth(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                           "model \"%s\"", d->sa->provider,
                           d->dep->model_name);
 
-            ngx_http_llm_auth_failed(ctx->lmcf, s, d, err);
+            /* no fetch started: the lease goes, the reason stays */
+            ngx_shmtx_lock(&ctx->lmcf->shpool->mutex);
+            s->token_lease = 0;
+            ngx_http_llm_auth_keep_error(s, d, err);
+            ngx_shmtx_unlock(&ctx->lmcf->shpool->mutex);
 
             return NGX_ERROR;
         }
@@ -466,25 +472,32 @@ ngx_http_llm_auth(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
 
 /*
- * no fetch started: the lease goes, and the reason is kept for the
- * back-off, so that the requests behind this one fail at once with it
- * rather than wait for a token nobody is fetching
+ * A token, or the reason there is none (kept for the back-off, so that the
+ * requests behind fail at once with it), in the credential's slot, with
+ * the fingerprint of the credential it is of.  The caller holds the lock.
  */
 static void
-ngx_http_llm_auth_failed(ngx_http_llm_main_conf_t *lmcf,
-    ngx_http_llm_slot_t *s, ngx_http_llm_deploy_t *d, llm_error_t *err)
+ngx_http_llm_auth_keep_token(ngx_http_llm_slot_t *s, ngx_http_llm_deploy_t *d,
+    const char *token, long expires_in)
 {
-    ngx_shmtx_lock(&lmcf->shpool->mutex);
+    s->token_len = ngx_strlen(token);
+    ngx_memcpy(s->token, token, s->token_len);
+    s->token_expires = ngx_http_llm_token_until(expires_in);
+    s->token_error_until = 0;
+    ngx_memcpy(s->token_cred, d->token_cred, LLM_OAUTH_FINGERPRINT);
+}
 
-    s->token_lease = 0;
+
+static void
+ngx_http_llm_auth_keep_error(ngx_http_llm_slot_t *s, ngx_http_llm_deploy_t *d,
+    const llm_error_t *err)
+{
     ngx_cpystrn(s->token_error, (u_char *) err->message,
                 sizeof(s->token_error));
     s->token_error_status = err->status;
     s->token_error_until = (int64_t) ngx_current_msec
                            + NGX_HTTP_LLM_TOKEN_BACKOFF;
     ngx_memcpy(s->token_cred, d->token_cred, LLM_OAUTH_FINGERPRINT);
-
-    ngx_shmtx_unlock(&lmcf->shpool->mutex);
 }
 
 
@@ -546,9 +559,7 @@ ngx_http_llm_auth_refresh(ngx_http_llm_main_conf_t *lmcf,
     ngx_http_llm_fetch_t        *f;
     ngx_http_llm_token_fetch_t  *tf;
 
-    if (d->token_addr == NULL) {
-        return NGX_ERROR;
-    }
+    /* d->token_addr is set: ngx_http_llm_auth() checked */
 
     f = ngx_http_llm_fetch_create(ngx_cycle->log);
     if (f == NULL) {
@@ -594,7 +605,6 @@ ngx_http_llm_auth_fetched(ngx_http_llm_fetch_t *f)
 
     long                   expires_in;
     char                   token[sizeof(((ngx_http_llm_slot_t *) 0)->token)];
-    size_t                 len;
     ngx_int_t              ok;
     llm_error_t            err;
     ngx_http_llm_slot_t   *s;
@@ -622,21 +632,11 @@ ngx_http_llm_auth_fetched(ngx_http_llm_fetch_t *f)
 
     s->token_lease = 0;
 
-    ngx_memcpy(s->token_cred, tf->deploy->token_cred, LLM_OAUTH_FINGERPRINT);
-
     if (ok) {
-        len = ngx_strlen(token);
-        ngx_memcpy(s->token, token, len);
-        s->token_len = len;
-        s->token_expires = ngx_http_llm_token_until(expires_in);
-        s->token_error_until = 0;
+        ngx_http_llm_auth_keep_token(s, tf->deploy, token, expires_in);
 
     } else {
-        ngx_cpystrn(s->token_error, (u_char *) err.message,
-                    sizeof(s->token_error));
-        s->token_error_status = err.status;
-        s->token_error_until = (int64_t) ngx_current_msec
-                               + NGX_HTTP_LLM_TOKEN_BACKOFF;
+        ngx_http_llm_auth_keep_error(s, tf->deploy, &err);
     }
 
     ngx_shmtx_unlock(&tf->lmcf->shpool->mutex);
@@ -782,7 +782,6 @@ ngx_int_t
 ngx_http_llm_auth_answer(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 {
     long                   expires_in;
-    size_t                 len;
     llm_buf_t              out;
     ngx_int_t              rc;
     llm_error_t            err;
@@ -801,17 +800,8 @@ ngx_http_llm_auth_answer(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
                                     &expires_in, &err)
            == 0)
     {
-        len = ngx_strlen(token);
-
         ngx_shmtx_lock(&ctx->lmcf->shpool->mutex);
-
-        ngx_memcpy(s->token, token, len);
-        s->token_len = len;
-        s->token_expires = ngx_http_llm_token_until(expires_in);
-        s->token_error_until = 0;
-        ngx_memcpy(s->token_cred, ctx->deploy->token_cred,
-                   LLM_OAUTH_FINGERPRINT);
-
+        ngx_http_llm_auth_keep_token(s, ctx->deploy, token, expires_in);
         ngx_shmtx_unlock(&ctx->lmcf->shpool->mutex);
 
         ngx_explicit_memzero(token, sizeof(token));

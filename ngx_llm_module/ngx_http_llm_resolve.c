@@ -47,6 +47,8 @@ static ngx_http_llm_rhost_t *ngx_http_llm_resolve_host(
     ngx_http_llm_main_conf_t *lmcf, ngx_str_t *name, ngx_uint_t token);
 static ngx_int_t ngx_http_llm_resolve_token(ngx_http_llm_deploy_t *d,
     ngx_resolver_addr_t *ra, ngx_uint_t n, ngx_log_t *log);
+static ngx_addr_t *ngx_http_llm_resolve_addrs(ngx_resolver_addr_t *ra,
+    ngx_uint_t n, in_port_t port, ngx_log_t *log);
 static void ngx_http_llm_resolve_timer(ngx_event_t *ev);
 static void ngx_http_llm_resolve_handler(ngx_resolver_ctx_t *ctx);
 static ngx_int_t ngx_http_llm_resolve_set(ngx_http_llm_deploy_t *d,
@@ -364,36 +366,16 @@ static ngx_int_t
 ngx_http_llm_resolve_set(ngx_http_llm_deploy_t *d, ngx_resolver_addr_t *ra,
     ngx_uint_t n, ngx_log_t *log)
 {
-    u_char          *p;
-    ngx_uint_t       i;
-    ngx_addr_t      *addrs;
-    ngx_sockaddr_t  *sa;
+    ngx_addr_t  *addrs;
 
     if (ngx_http_llm_resolve_same(d, ra, n)) {
         return NGX_DECLINED;
     }
 
-    /* one block, so that one ngx_free() releases the set */
-    addrs = ngx_alloc(n * (sizeof(ngx_addr_t) + sizeof(ngx_sockaddr_t)
-                           + NGX_SOCKADDR_STRLEN),
-                      log);
+    addrs = ngx_http_llm_resolve_addrs(ra, n, (in_port_t) d->dep->base.port,
+                                       log);
     if (addrs == NULL) {
         return NGX_ERROR;
-    }
-
-    sa = (ngx_sockaddr_t *) &addrs[n];
-    p = (u_char *) &sa[n];
-
-    for (i = 0; i < n; i++) {
-        ngx_memcpy(&sa[i], ra[i].sockaddr, ra[i].socklen);
-        ngx_inet_set_port(&sa[i].sockaddr, (in_port_t) d->dep->base.port);
-
-        addrs[i].sockaddr = &sa[i].sockaddr;
-        addrs[i].socklen = ra[i].socklen;
-        addrs[i].name.data = p;
-        addrs[i].name.len = ngx_sock_ntop(&sa[i].sockaddr, ra[i].socklen, p,
-                                          NGX_SOCKADDR_STRLEN, 1);
-        p += NGX_SOCKADDR_STRLEN;
     }
 
     /* nobody holds a pointer into the old set, see the top of this file */
@@ -409,6 +391,42 @@ ngx_http_llm_resolve_set(ngx_http_llm_deploy_t *d, ngx_resolver_addr_t *ra,
 }
 
 
+/* the answer's addresses with the port, in one block: one ngx_free() */
+static ngx_addr_t *
+ngx_http_llm_resolve_addrs(ngx_resolver_addr_t *ra, ngx_uint_t n,
+    in_port_t port, ngx_log_t *log)
+{
+    u_char          *p;
+    ngx_uint_t       i;
+    ngx_addr_t      *addrs;
+    ngx_sockaddr_t  *sa;
+
+    addrs = ngx_alloc(n * (sizeof(ngx_addr_t) + sizeof(ngx_sockaddr_t)
+                           + NGX_SOCKADDR_STRLEN),
+                      log);
+    if (addrs == NULL) {
+        return NULL;
+    }
+
+    sa = (ngx_sockaddr_t *) &addrs[n];
+    p = (u_char *) &sa[n];
+
+    for (i = 0; i < n; i++) {
+        ngx_memcpy(&sa[i], ra[i].sockaddr, ra[i].socklen);
+        ngx_inet_set_port(&sa[i].sockaddr, port);
+
+        addrs[i].sockaddr = &sa[i].sockaddr;
+        addrs[i].socklen = ra[i].socklen;
+        addrs[i].name.data = p;
+        addrs[i].name.len = ngx_sock_ntop(&sa[i].sockaddr, ra[i].socklen, p,
+                                          NGX_SOCKADDR_STRLEN, 1);
+        p += NGX_SOCKADDR_STRLEN;
+    }
+
+    return addrs;
+}
+
+
 /*
  * A token endpoint is one address: it stays while the answer holds it
  * (NGX_DECLINED), else the first of the answer replaces it (NGX_OK)
@@ -417,9 +435,8 @@ static ngx_int_t
 ngx_http_llm_resolve_token(ngx_http_llm_deploy_t *d, ngx_resolver_addr_t *ra,
     ngx_uint_t n, ngx_log_t *log)
 {
-    ngx_uint_t       i;
-    ngx_addr_t      *addr;
-    ngx_sockaddr_t  *sa;
+    ngx_uint_t   i;
+    ngx_addr_t  *addr;
 
     for (i = 0; d->token_addr && i < n; i++) {
         if (ngx_cmp_sockaddr(ra[i].sockaddr, ra[i].socklen,
@@ -431,22 +448,10 @@ ngx_http_llm_resolve_token(ngx_http_llm_deploy_t *d, ngx_resolver_addr_t *ra,
         }
     }
 
-    addr = ngx_alloc(sizeof(ngx_addr_t) + sizeof(ngx_sockaddr_t)
-                     + NGX_SOCKADDR_STRLEN, log);
+    addr = ngx_http_llm_resolve_addrs(ra, 1, d->token_port, log);
     if (addr == NULL) {
         return NGX_ERROR;
     }
-
-    sa = (ngx_sockaddr_t *) &addr[1];
-
-    ngx_memcpy(sa, ra[0].sockaddr, ra[0].socklen);
-    ngx_inet_set_port(&sa->sockaddr, d->token_port);
-
-    addr->sockaddr = &sa->sockaddr;
-    addr->socklen = ra[0].socklen;
-    addr->name.data = (u_char *) &sa[1];
-    addr->name.len = ngx_sock_ntop(&sa->sockaddr, ra[0].socklen,
-                                   addr->name.data, NGX_SOCKADDR_STRLEN, 1);
 
     /* a fetch and a token try copy it: nobody holds the old one */
     if (d->token_addr_alloc) {
