@@ -262,7 +262,6 @@ llm_azure_auth(const llm_call_t *call, llm_http_req_t *out,
     int                      rc;
     llm_buf_t                v;
     const char              *token;
-    const cJSON             *t;
     const llm_deployment_t  *dep = call->dep;
 
     /* LiteLLM's order: the key wins over an Entra ID token */
@@ -274,10 +273,11 @@ llm_azure_auth(const llm_call_t *call, llm_http_req_t *out,
         return LLM_OK;
     }
 
-    t = cJSON_GetObjectItemCaseSensitive(dep->params, "azure_ad_token");
+    token = llm_deployment_str(dep, "azure_ad_token");
 
-    token = cJSON_IsString(t) && t->valuestring[0] ? t->valuestring
-                                                   : call->access_token;
+    if (token == NULL) {
+        token = call->access_token;
+    }
 
     if (token == NULL || token[0] == '\0') {
         llm_error_set(err, 401, "authentication_error", "invalid_api_key",

@@ -10,13 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "llm_azure_auth.h"
 
 
-static const char *llm_azure_param(const llm_deployment_t *dep,
-    const char *name);
 static int llm_azure_tenant_ok(const char *t);
 static char *llm_azure_token_uri(const char *authority, const char *tenant);
 
@@ -30,9 +26,9 @@ llm_azure_entra_load(const llm_deployment_t *dep, const char *authority_env,
 
     memset(sa, 0, sizeof(llm_google_sa_t));
 
-    tenant = llm_azure_param(dep, "tenant_id");
-    id = llm_azure_param(dep, "client_id");
-    secret = llm_azure_param(dep, "client_secret");
+    tenant = llm_deployment_str(dep, "tenant_id");
+    id = llm_deployment_str(dep, "client_id");
+    secret = llm_deployment_str(dep, "client_secret");
 
     n = (tenant != NULL) + (id != NULL) + (secret != NULL);
 
@@ -42,7 +38,7 @@ llm_azure_entra_load(const llm_deployment_t *dep, const char *authority_env,
      * the adapter turns into a 401 naming the variable
      */
     if (n == 0 || (dep->api_key && dep->api_key[0])
-        || llm_azure_param(dep, "azure_ad_token") || dep->missing_env)
+        || llm_deployment_str(dep, "azure_ad_token") || dep->missing_env)
     {
         return 0;
     }
@@ -61,7 +57,7 @@ llm_azure_entra_load(const llm_deployment_t *dep, const char *authority_env,
         return -1;
     }
 
-    authority = llm_azure_param(dep, "azure_authority_host");
+    authority = llm_deployment_str(dep, "azure_authority_host");
 
     if (authority == NULL) {
         authority = (authority_env && authority_env[0]) ? authority_env
@@ -76,7 +72,7 @@ llm_azure_entra_load(const llm_deployment_t *dep, const char *authority_env,
         return -1;
     }
 
-    scope = llm_azure_param(dep, "azure_scope");
+    scope = llm_deployment_str(dep, "azure_scope");
 
     sa->type = LLM_ENTRA_CLIENT_SECRET;
     sa->provider = "azure";
@@ -112,18 +108,6 @@ llm_azure_entra_request(const llm_google_sa_t *sa, llm_buf_t *body)
     }
 
     return 0;
-}
-
-
-/* a non-empty string parameter, or NULL */
-static const char *
-llm_azure_param(const llm_deployment_t *dep, const char *name)
-{
-    const cJSON  *v;
-
-    v = cJSON_GetObjectItemCaseSensitive(dep->params, name);
-
-    return (cJSON_IsString(v) && v->valuestring[0]) ? v->valuestring : NULL;
 }
 
 

@@ -31,8 +31,6 @@ static int llm_bedrock_sign(const llm_call_t *call, llm_http_req_t *out,
     const llm_sigv4_creds_t *creds, llm_error_t *err);
 static int llm_bedrock_host(const llm_deployment_t *dep, char *buf,
     size_t size);
-static const char *llm_bedrock_param(const llm_deployment_t *dep,
-    const char *key);
 
 
 const llm_adapter_t  llm_bedrock_adapter = {
@@ -217,18 +215,6 @@ llm_bedrock_path(const llm_call_t *call, llm_http_req_t *out)
 }
 
 
-/* a string param of the deployment, "" and non-strings being absent */
-static const char *
-llm_bedrock_param(const llm_deployment_t *dep, const char *key)
-{
-    const cJSON  *v;
-
-    v = cJSON_GetObjectItemCaseSensitive(dep->params, key);
-
-    return (cJSON_IsString(v) && v->valuestring[0]) ? v->valuestring : NULL;
-}
-
-
 /*
  * An api_key is a Bedrock API key (Bearer); otherwise SigV4 with the
  * static credentials.  Without either the call cannot be authorized.
@@ -262,10 +248,10 @@ llm_bedrock_auth(const llm_call_t *call, llm_http_req_t *out,
         return LLM_OK;
     }
 
-    creds.access_key = llm_bedrock_param(dep, "aws_access_key_id");
-    creds.secret_key = llm_bedrock_param(dep, "aws_secret_access_key");
-    creds.session_token = llm_bedrock_param(dep, "aws_session_token");
-    creds.region = llm_bedrock_param(dep, "aws_region_name");
+    creds.access_key = llm_deployment_str(dep, "aws_access_key_id");
+    creds.secret_key = llm_deployment_str(dep, "aws_secret_access_key");
+    creds.session_token = llm_deployment_str(dep, "aws_session_token");
+    creds.region = llm_deployment_str(dep, "aws_region_name");
     creds.service = "bedrock";
 
     if (creds.access_key == NULL || creds.secret_key == NULL) {

@@ -2302,6 +2302,17 @@ llm_provider_from_prefix(const char *prefix, size_t len)
 
 
 const char *
+llm_deployment_str(const llm_deployment_t *dep, const char *key)
+{
+    const cJSON  *v;
+
+    v = cJSON_GetObjectItemCaseSensitive(dep->params, key);
+
+    return (cJSON_IsString(v) && v->valuestring[0]) ? v->valuestring : NULL;
+}
+
+
+const char *
 llm_provider_name(llm_provider_e p)
 {
     if ((unsigned) p >= LLM_PROVIDER_MAX) {

@@ -116,6 +116,9 @@ void llm_config_free(llm_config_t *cf);
 llm_provider_e llm_provider_from_prefix(const char *prefix, size_t len);
 const char *llm_provider_name(llm_provider_e p);
 
+/* a string of litellm_params, secrets resolved; "" and non-strings: NULL */
+const char *llm_deployment_str(const llm_deployment_t *dep, const char *key);
+
 /* parses "https://host:port/path"; returns 0, or -1 with err filled */
 int llm_url_parse(const char *url, llm_url_t *u, char *err, size_t errlen);
 void llm_url_free(llm_url_t *u);
